@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Connection
+
+from openprofiles.arns import parse_arn
 from openprofiles.clock import Clock, SystemClock
 from openprofiles.config import Settings
+from openprofiles.context import Caller
+from openprofiles.services.domains import DomainService
+from openprofiles.services.profiles import ProfileService
+from openprofiles.services.search import SearchService
+from openprofiles.services.tags import TagService
 from openprofiles.storage.database import Database
+from openprofiles.storage.paging import Pager, load_secret
+from openprofiles.storage.repositories import domains as domain_repo
 
 
 class Services:
@@ -12,4 +22,23 @@ class Services:
         self.database = database
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
-        # Service objects are attached below as they are built (domains, profiles, tags, ...).
+        secret = (
+            settings.token_secret.encode() if settings.token_secret else load_secret(database)
+        )
+        self.pager = Pager(secret, self.clock)
+        self.tags = TagService(database)
+        self.domains = DomainService(database, self.clock, self.pager, self.tags)
+        self.profiles = ProfileService(database, self.clock)
+        self.search = SearchService(database, self.pager)
+        self.tags.register("profile", _profile_resource_exists)
+
+
+def _profile_resource_exists(conn: Connection, caller: Caller, arn: str) -> bool:
+    """Customer Profiles ARNs: ``domains/NAME`` and what lies under a domain."""
+    parsed = parse_arn(arn)
+    if parsed is None:
+        return False
+    parts = parsed.resource.split("/")
+    if len(parts) < 2 or parts[0] != "domains":
+        return False
+    return domain_repo.find(conn, caller.account, parsed.region, parts[1]) is not None

@@ -1,0 +1,111 @@
+"""Standard profiles: create, update (seed 001 semantics), delete, batch get, keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from openprofiles import ids
+from openprofiles.clock import Clock
+from openprofiles.context import Caller
+from openprofiles.errors import not_found
+from openprofiles.services.domains import require_domain
+from openprofiles.services.standard_keys import standard_keys
+from openprofiles.storage.database import Database
+from openprofiles.storage.repositories import profiles as repo
+
+ADDRESS_MEMBERS = ("Address", "ShippingAddress", "MailingAddress", "BillingAddress")
+
+
+def apply_update(document: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """UpdateProfile semantics: an absent member keeps its value, an empty string removes it;
+    inside addresses and Attributes the same holds member by member."""
+    result = dict(document)
+    for member, value in changes.items():
+        if member in ADDRESS_MEMBERS or member == "Attributes":
+            merged = dict(result.get(member) or {})
+            for name, inner in value.items():
+                if inner == "" or inner is None:
+                    merged.pop(name, None)
+                else:
+                    merged[name] = inner
+            if merged:
+                result[member] = merged
+            else:
+                result.pop(member, None)
+        elif value == "" or value is None:
+            result.pop(member, None)
+        else:
+            result[member] = value
+    return result
+
+
+def with_id(profile_id: str, document: dict[str, Any]) -> dict[str, Any]:
+    return {"ProfileId": profile_id, **document}
+
+
+class ProfileService:
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self.database = database
+        self.clock = clock
+
+    def create(self, caller: Caller, domain: str, document: dict[str, Any]) -> str:
+        profile_id = ids.new_profile_id()
+        with self.database.write() as conn:
+            record = require_domain(conn, caller, domain)
+            repo.insert_profile(
+                conn, record.id, profile_id, document, standard_keys(profile_id, document),
+                self.clock.now(),
+            )
+        return profile_id
+
+    def update(self, caller: Caller, domain: str, profile_id: str, changes: dict[str, Any]) -> str:
+        with self.database.write() as conn:
+            record = require_domain(conn, caller, domain)
+            current = repo.get_documents(conn, record.id, [profile_id], for_update=True).get(profile_id)
+            if current is None:
+                raise not_found(f"Profile {profile_id} does not exist in domain {domain}.")
+            document = apply_update(current, changes)
+            repo.replace_document(
+                conn, record.id, profile_id, document, standard_keys(profile_id, document),
+                self.clock.now(),
+            )
+        return profile_id
+
+    def delete(self, caller: Caller, domain: str, profile_id: str) -> None:
+        with self.database.write() as conn:
+            record = require_domain(conn, caller, domain)
+            if not repo.delete_profile(conn, record.id, profile_id):
+                raise not_found(f"Profile {profile_id} does not exist in domain {domain}.")
+
+    def batch_get(
+        self, caller: Caller, domain: str, profile_ids: Sequence[str]
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """(profiles found in request order, ids not found)."""
+        with self.database.read() as conn:
+            record = require_domain(conn, caller, domain)
+            documents = repo.get_documents(conn, record.id, profile_ids)
+        found = [with_id(pid, documents[pid]) for pid in dict.fromkeys(profile_ids) if pid in documents]
+        missing = [pid for pid in dict.fromkeys(profile_ids) if pid not in documents]
+        return found, missing
+
+    def add_key(
+        self, caller: Caller, domain: str, profile_id: str, key_name: str, values: Sequence[str]
+    ) -> None:
+        with self.database.write() as conn:
+            record = require_domain(conn, caller, domain)
+            if not repo.exists(conn, record.id, profile_id):
+                raise not_found(f"Profile {profile_id} does not exist in domain {domain}.")
+            repo.add_keys(conn, record.id, profile_id, [(key_name, v) for v in values])
+
+    def delete_key(
+        self, caller: Caller, domain: str, profile_id: str, key_name: str, values: Sequence[str]
+    ) -> None:
+        with self.database.write() as conn:
+            record = require_domain(conn, caller, domain)
+            if not repo.exists(conn, record.id, profile_id):
+                raise not_found(f"Profile {profile_id} does not exist in domain {domain}.")
+            if repo.remove_keys(conn, record.id, profile_id, key_name, values) == 0:
+                raise not_found(
+                    f"Profile {profile_id} has no key {key_name} with the given values."
+                )

@@ -1,0 +1,26 @@
+"""The standard search keys every profile carries, derived from its own fields.
+
+``_profileId``, ``_email`` (over the three email fields), ``_phone`` (over the four phone
+fields), ``_account`` and ``_fullName`` ("First Middle Last"), kept up to date by every write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+EMAIL_FIELDS = ("EmailAddress", "PersonalEmailAddress", "BusinessEmailAddress")
+PHONE_FIELDS = ("PhoneNumber", "MobilePhoneNumber", "HomePhoneNumber", "BusinessPhoneNumber")
+NAME_FIELDS = ("FirstName", "MiddleName", "LastName")
+STANDARD_KEY_NAMES = ("_profileId", "_email", "_phone", "_account", "_fullName")
+
+
+def standard_keys(profile_id: str, document: dict[str, Any]) -> list[tuple[str, str]]:
+    keys = [("_profileId", profile_id)]
+    keys += [("_email", document[f]) for f in EMAIL_FIELDS if document.get(f)]
+    keys += [("_phone", document[f]) for f in PHONE_FIELDS if document.get(f)]
+    if document.get("AccountNumber"):
+        keys.append(("_account", document["AccountNumber"]))
+    full_name = " ".join(document[f] for f in NAME_FIELDS if document.get(f))
+    if full_name:
+        keys.append(("_fullName", full_name))
+    return keys
