@@ -22,9 +22,7 @@ class Services:
         self.database = database
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
-        secret = (
-            settings.token_secret.encode() if settings.token_secret else load_secret(database)
-        )
+        secret = settings.token_secret.encode() if settings.token_secret else load_secret(database)
         self.pager = Pager(secret, self.clock)
         self.tags = TagService(database)
         self.domains = DomainService(database, self.clock, self.pager, self.tags)

@@ -19,7 +19,13 @@ from openprofiles.storage.repositories import domains as repo
 from openprofiles.storage.repositories.domains import DomainRecord
 
 # Configuration members kept as given (wire JSON) in the domain's config column.
-CONFIG_MEMBERS = ("DefaultEncryptionKey", "DeadLetterQueueUrl", "Matching", "RuleBasedMatching", "DataStore")
+CONFIG_MEMBERS = (
+    "DefaultEncryptionKey",
+    "DeadLetterQueueUrl",
+    "Matching",
+    "RuleBasedMatching",
+    "DataStore",
+)
 
 
 @dataclass(frozen=True)
@@ -46,18 +52,29 @@ class DomainService:
         self.tags = tags
 
     def create(
-        self, caller: Caller, name: str, default_expiration_days: int, config: dict[str, Any],
+        self,
+        caller: Caller,
+        name: str,
+        default_expiration_days: int,
+        config: dict[str, Any],
         tags: dict[str, str] | None,
     ) -> tuple[DomainRecord, dict[str, str]]:
         with self.database.write() as conn:
-            if repo.count(conn, caller.account, caller.region) >= quota_limit("domains_per_account"):
+            if repo.count(conn, caller.account, caller.region) >= quota_limit(
+                "domains_per_account"
+            ):
                 raise quota(
                     f"You have reached the maximum number of domains "
                     f"({quota_limit('domains_per_account')}) for this account in {caller.region}."
                 )
             record = repo.create(
-                conn, caller.account, caller.region, name, default_expiration_days,
-                _config(config), self.clock.now(),
+                conn,
+                caller.account,
+                caller.region,
+                name,
+                default_expiration_days,
+                _config(config),
+                self.clock.now(),
             )
             if record is None:
                 raise conflict(f"Domain {name} already exists.")
@@ -83,8 +100,12 @@ class DomainService:
         return (0, 0, 0)
 
     def update(
-        self, caller: Caller, name: str, default_expiration_days: int | None,
-        changes: dict[str, Any], tags: dict[str, str] | None,
+        self,
+        caller: Caller,
+        name: str,
+        default_expiration_days: int | None,
+        changes: dict[str, Any],
+        tags: dict[str, str] | None,
     ) -> tuple[DomainRecord, dict[str, str]]:
         with self.database.write() as conn:
             record = require_domain(conn, caller, name)
@@ -100,7 +121,11 @@ class DomainService:
             days = default_expiration_days or record.default_expiration_days
             repo.save(conn, record.id, days, config, self.clock.now())
             arn = arns.domain_arn(caller, name)
-            stored = self.tags.set_tags(conn, caller, arn, tags) if tags else self.tags.get_tags(conn, caller, arn)
+            stored = (
+                self.tags.set_tags(conn, caller, arn, tags)
+                if tags
+                else self.tags.get_tags(conn, caller, arn)
+            )
             updated = repo.find(conn, caller.account, caller.region, name)
         assert updated is not None
         return updated, stored
@@ -113,7 +138,8 @@ class DomainService:
 
     def list(
         self, caller: Caller, max_results: int | None, token: str | None
-    ) -> tuple[list[tuple[DomainRecord | Any, dict[str, str]]], str | None]:
+    ) -> tuple[list[tuple[Any, dict[str, str]]], str | None]:
+        """One page of (row with name, created_at, updated_at; tags) and the next token."""
         limit = max_results or quota_limit("list_max_results_default")
         scope = f"ListDomains:{caller.account}:{caller.region}"
         with self.database.read() as conn:

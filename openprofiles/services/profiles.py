@@ -54,7 +54,11 @@ class ProfileService:
         with self.database.write() as conn:
             record = require_domain(conn, caller, domain)
             repo.insert_profile(
-                conn, record.id, profile_id, document, standard_keys(profile_id, document),
+                conn,
+                record.id,
+                profile_id,
+                document,
+                standard_keys(profile_id, document),
                 self.clock.now(),
             )
         return profile_id
@@ -62,12 +66,18 @@ class ProfileService:
     def update(self, caller: Caller, domain: str, profile_id: str, changes: dict[str, Any]) -> str:
         with self.database.write() as conn:
             record = require_domain(conn, caller, domain)
-            current = repo.get_documents(conn, record.id, [profile_id], for_update=True).get(profile_id)
+            current = repo.get_documents(conn, record.id, [profile_id], for_update=True).get(
+                profile_id
+            )
             if current is None:
                 raise not_found(f"Profile {profile_id} does not exist in domain {domain}.")
             document = apply_update(current, changes)
             repo.replace_document(
-                conn, record.id, profile_id, document, standard_keys(profile_id, document),
+                conn,
+                record.id,
+                profile_id,
+                document,
+                standard_keys(profile_id, document),
                 self.clock.now(),
             )
         return profile_id
@@ -85,7 +95,9 @@ class ProfileService:
         with self.database.read() as conn:
             record = require_domain(conn, caller, domain)
             documents = repo.get_documents(conn, record.id, profile_ids)
-        found = [with_id(pid, documents[pid]) for pid in dict.fromkeys(profile_ids) if pid in documents]
+        found = [
+            with_id(pid, documents[pid]) for pid in dict.fromkeys(profile_ids) if pid in documents
+        ]
         missing = [pid for pid in dict.fromkeys(profile_ids) if pid not in documents]
         return found, missing
 

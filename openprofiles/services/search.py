@@ -53,7 +53,11 @@ class SearchService:
             record = require_domain(conn, caller, domain)
             query = repo.search_query(record.id, conditions, match_all)
             rows, next_token = self.pager.page(
-                conn, query, [query.selected_columns.profile_id], scope=scope, token=token,
+                conn,
+                query,
+                [query.selected_columns.profile_id],
+                scope=scope,
+                token=token,
                 limit=limit,
             )
             page_ids = [row.profile_id for row in rows]

@@ -37,7 +37,9 @@ def load_secret(database: Database) -> bytes:
     if value is None:
         try:
             with database.write() as conn:
-                conn.execute(insert(server_meta).values(name=_SECRET_NAME, value=secrets.token_hex(32)))
+                conn.execute(
+                    insert(server_meta).values(name=_SECRET_NAME, value=secrets.token_hex(32))
+                )
         except IntegrityError:
             pass  # another server created it first
         with database.read() as conn:
@@ -116,7 +118,7 @@ class Pager:
             return rows, None
         rows = rows[:limit]
         last = rows[-1]._mapping
-        names = [c.key for c in order_by]  # type: ignore[attr-defined]
+        names = [str(getattr(c, "key", "")) for c in order_by]
         return rows, self.encode(scope, [last[n] for n in names])
 
 

@@ -51,9 +51,7 @@ domains = Table(
 profiles = Table(
     "profiles",
     metadata,
-    Column(
-        "domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True),
     Column("profile_id", String(32), primary_key=True),
     Column("document", Text, nullable=False),
     Column("size", Integer, nullable=False),

@@ -89,7 +89,11 @@ def create(
 
 
 def save(
-    conn: Connection, domain_id: int, default_expiration_days: int, config: dict[str, Any], now: datetime
+    conn: Connection,
+    domain_id: int,
+    default_expiration_days: int,
+    config: dict[str, Any],
+    now: datetime,
 ) -> None:
     conn.execute(
         update(domains)
@@ -110,9 +114,9 @@ def remove(conn: Connection, domain_id: int) -> None:
 
 
 def list_query(account: str, region: str) -> Any:
-    return select(
-        domains.c.name, domains.c.created_at, domains.c.updated_at
-    ).where(domains.c.account == account, domains.c.region == region)
+    return select(domains.c.name, domains.c.created_at, domains.c.updated_at).where(
+        domains.c.account == account, domains.c.region == region
+    )
 
 
 def profile_stats(conn: Connection, domain_id: int) -> tuple[int, int]:

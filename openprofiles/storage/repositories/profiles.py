@@ -19,9 +19,7 @@ OBJECT = "object"
 KeyRows = Iterable[tuple[str, str]]  # (key_name, key_value)
 
 
-def _key_rows(
-    domain_id: int, profile_id: str, keys: KeyRows, origin: str
-) -> list[dict[str, Any]]:
+def _key_rows(domain_id: int, profile_id: str, keys: KeyRows, origin: str) -> list[dict[str, Any]]:
     seen: set[tuple[str, str]] = set()
     rows = []
     for name, value in keys:

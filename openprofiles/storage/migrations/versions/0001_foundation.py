@@ -33,9 +33,7 @@ def upgrade() -> None:
         sa.Column("config", sa.Text, nullable=False),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
-        sa.UniqueConstraint(
-            "account", "region", "name", name="uq_domains_account_region_name"
-        ),
+        sa.UniqueConstraint("account", "region", "name", name="uq_domains_account_region_name"),
     )
     op.create_table(
         "profiles",

@@ -1,0 +1,194 @@
+"""Profiles on a live server through boto3 and raw signed HTTP (both databases)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.support.raw_client import signed_request
+
+SEED_000 = json.loads((Path(__file__).parent / "data" / "seed000_create_profile.json").read_text())
+
+
+def _drop_empty(value: Any) -> Any:
+    """What a profile created from ``value`` reads back as: empty optional strings absent."""
+    if isinstance(value, dict):
+        cleaned = {k: _drop_empty(v) for k, v in value.items() if v != ""}
+        return {k: v for k, v in cleaned.items() if v != {}}
+    return value
+
+
+@pytest.fixture
+def cp(live_server: Any) -> Any:
+    return live_server.client("customer-profiles")
+
+
+@pytest.fixture
+def domain(cp: Any) -> str:
+    name = "d-" + uuid.uuid4().hex[:12]
+    cp.create_domain(DomainName=name, DefaultExpirationDays=30)
+    return name
+
+
+def test_seed_000_sample_request_as_raw_http(live_server: Any, cp: Any) -> None:
+    cp.create_domain(DomainName="ExampleDomainName", DefaultExpirationDays=365)
+    status, _, body = signed_request(
+        live_server.endpoint,
+        "POST",
+        "/domains/ExampleDomainName/profiles",
+        body=json.dumps(SEED_000).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert status == 200, body
+    profile_id = json.loads(body)["ProfileId"]
+    assert len(profile_id) == 32 and all(c in "0123456789abcdef" for c in profile_id)
+    found = cp.search_profiles(
+        DomainName="ExampleDomainName", KeyName="_profileId", Values=[profile_id]
+    )["Items"]
+    assert len(found) == 1
+    item = found[0]
+    item.pop("FoundByItems", None)
+    assert item == {"ProfileId": profile_id, **_drop_empty(SEED_000)}
+
+
+def test_create_update_delete_with_seed_001_semantics(cp: Any, domain: str) -> None:
+    pid = cp.create_profile(
+        DomainName=domain,
+        FirstName="Jane",
+        LastName="Doe",
+        GenderString="non-binary",
+        PartyTypeString="household",
+        EmailAddress="jane@example.com",
+        Address={"City": "Lisbon", "Country": "PT"},
+        Attributes={"tier": "gold", "points": "10"},
+    )["ProfileId"]
+    out = cp.update_profile(
+        DomainName=domain,
+        ProfileId=pid,
+        FirstName="",  # removes
+        MiddleName="Q",  # sets
+        GenderString="",
+        Address={"City": ""},
+        Attributes={"tier": ""},
+    )
+    assert out["ProfileId"] == pid
+    [profile] = cp.batch_get_profile(DomainName=domain, ProfileIds=[pid])["Profiles"]
+    assert "FirstName" not in profile and "GenderString" not in profile
+    assert profile["MiddleName"] == "Q" and profile["LastName"] == "Doe"
+    assert profile["PartyTypeString"] == "household"
+    assert profile["Address"] == {"Country": "PT"}
+    assert profile["Attributes"] == {"points": "10"}
+    # the standard keys follow the update
+    by_name = cp.search_profiles(DomainName=domain, KeyName="_fullName", Values=["Q Doe"])
+    assert [p["ProfileId"] for p in by_name["Items"]] == [pid]
+    cp.delete_profile(DomainName=domain, ProfileId=pid)
+    result = cp.batch_get_profile(DomainName=domain, ProfileIds=[pid])
+    assert result["Profiles"] == []
+    assert result["Errors"][0]["ProfileId"] == pid
+    with pytest.raises(ClientError) as err:
+        cp.delete_profile(DomainName=domain, ProfileId=pid)
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as err:
+        cp.update_profile(DomainName=domain, ProfileId=pid, FirstName="x")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_profile_in_missing_domain_is_not_found(cp: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        cp.create_profile(DomainName="no-such-domain", FirstName="x")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_profile_keys_and_search(cp: Any, domain: str) -> None:
+    a = cp.create_profile(
+        DomainName=domain,
+        FirstName="Ann",
+        LastName="Lee",
+        MobilePhoneNumber="+15550001",
+        BusinessEmailAddress="ann@corp.example",
+        AccountNumber="A1",
+    )["ProfileId"]
+    b = cp.create_profile(
+        DomainName=domain, FirstName="Bob", HomePhoneNumber="+15550002", AccountNumber="A1"
+    )["ProfileId"]
+    ids = lambda r: sorted(p["ProfileId"] for p in r["Items"])  # noqa: E731
+    assert ids(cp.search_profiles(DomainName=domain, KeyName="_phone", Values=["+15550001"])) == [a]
+    assert ids(
+        cp.search_profiles(DomainName=domain, KeyName="_email", Values=["ann@corp.example"])
+    ) == [a]
+    assert ids(cp.search_profiles(DomainName=domain, KeyName="_account", Values=["A1"])) == sorted(
+        [a, b]
+    )
+    assert ids(cp.search_profiles(DomainName=domain, KeyName="_fullName", Values=["Ann Lee"])) == [
+        a
+    ]
+
+    added = cp.add_profile_key(
+        DomainName=domain, ProfileId=b, KeyName="loyaltyId", Values=["L-9", "L-10"]
+    )
+    assert added["KeyName"] == "loyaltyId" and added["Values"] == ["L-9", "L-10"]
+    assert ids(cp.search_profiles(DomainName=domain, KeyName="loyaltyId", Values=["L-10"])) == [b]
+
+    both = cp.search_profiles(
+        DomainName=domain,
+        KeyName="_account",
+        Values=["A1"],
+        AdditionalSearchKeys=[{"KeyName": "loyaltyId", "Values": ["L-9"]}],
+        LogicalOperator="AND",
+    )
+    assert ids(both) == [b]
+    assert sorted(both["Items"][0]["FoundByItems"], key=lambda i: i["KeyName"]) == [
+        {"KeyName": "_account", "Values": ["A1"]},
+        {"KeyName": "loyaltyId", "Values": ["L-9"]},
+    ]
+    either = cp.search_profiles(
+        DomainName=domain,
+        KeyName="_phone",
+        Values=["+15550001"],
+        AdditionalSearchKeys=[{"KeyName": "loyaltyId", "Values": ["L-9"]}],
+        LogicalOperator="OR",
+    )
+    assert ids(either) == sorted([a, b])
+    found_by = {p["ProfileId"]: p["FoundByItems"] for p in either["Items"]}
+    assert found_by[a] == [{"KeyName": "_phone", "Values": ["+15550001"]}]
+    assert found_by[b] == [{"KeyName": "loyaltyId", "Values": ["L-9"]}]
+
+    cp.delete_profile_key(DomainName=domain, ProfileId=b, KeyName="loyaltyId", Values=["L-9"])
+    assert ids(cp.search_profiles(DomainName=domain, KeyName="loyaltyId", Values=["L-9"])) == []
+    assert ids(cp.search_profiles(DomainName=domain, KeyName="loyaltyId", Values=["L-10"])) == [b]
+    with pytest.raises(ClientError) as err:
+        cp.add_profile_key(DomainName=domain, ProfileId="0" * 32, KeyName="k", Values=["v"])
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_search_paging(cp: Any, domain: str) -> None:
+    created = {
+        cp.create_profile(DomainName=domain, AccountNumber="group")["ProfileId"] for _ in range(7)
+    }
+    seen: list[str] = []
+    kwargs: dict[str, Any] = {
+        "DomainName": domain,
+        "KeyName": "_account",
+        "Values": ["group"],
+        "MaxResults": 3,
+    }
+    while True:
+        page = cp.search_profiles(**kwargs)
+        assert len(page["Items"]) <= 3
+        seen += [p["ProfileId"] for p in page["Items"]]
+        if "NextToken" not in page:
+            break
+        kwargs["NextToken"] = page["NextToken"]
+    assert sorted(seen) == sorted(created)
+    with pytest.raises(ClientError) as err:
+        cp.search_profiles(
+            DomainName=domain, KeyName="_account", Values=["group"], NextToken="bogus"
+        )
+    assert err.value.response["Error"]["Code"] == "BadRequestException"
+    assert "NextToken" in err.value.response["Error"]["Message"]
