@@ -60,7 +60,9 @@ def delete_domain(ctx: RequestContext, req: Params) -> Params:
 
 @operation(CUSTOMER_PROFILES, "ListDomains")
 def list_domains(ctx: RequestContext, req: Params) -> Params:
-    items, token = ctx.services.domains.list(ctx.caller, req.get("MaxResults"), req.get("NextToken"))
+    items, token = ctx.services.domains.list(
+        ctx.caller, req.get("MaxResults"), req.get("NextToken")
+    )
     out: Params = {"Items": []}
     for row, tags in items:
         item: dict[str, Any] = {

@@ -9,7 +9,9 @@ from openprofiles.services.search import SearchKey
 
 
 def test_domain_lifecycle_and_isolation(services: Services, caller: Caller) -> None:
-    record, tags = services.domains.create(caller, "d1", 30, {"DeadLetterQueueUrl": "q"}, {"a": "b"})
+    record, tags = services.domains.create(
+        caller, "d1", 30, {"DeadLetterQueueUrl": "q"}, {"a": "b"}
+    )
     assert record.name == "d1" and tags == {"a": "b"}
     with pytest.raises(ServiceError) as err:
         services.domains.create(caller, "d1", 30, {}, None)
