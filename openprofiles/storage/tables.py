@@ -57,6 +57,9 @@ profiles = Table(
     Column("size", Integer, nullable=False),
     Column("created_at", UTC_DATETIME, nullable=False),
     Column("updated_at", UTC_DATETIME, nullable=False),
+    # The newest SourceLastUpdatedTimestamp of the objects merged into this profile: an older
+    # object does not overwrite what a newer one set.
+    Column("source_updated_at", UTC_DATETIME),
 )
 
 # Every searchable key of every profile. origin 'standard': derived from the profile's own
@@ -74,6 +77,62 @@ profile_keys = Table(
         "domain_id", "key_name", "key_value", "profile_id", "origin", name="uq_profile_keys"
     ),
     Index("ix_profile_keys_profile", "domain_id", "profile_id"),
+)
+
+object_types = Table(
+    "object_types",
+    metadata,
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    # PutProfileObjectType's members as given (wire JSON), without DomainName, name and Tags.
+    Column("definition", Text, nullable=False),
+    Column("created_at", UTC_DATETIME, nullable=False),
+    Column("updated_at", UTC_DATETIME, nullable=False),
+)
+
+profile_objects = Table(
+    "profile_objects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False),
+    Column("object_type", String(255), nullable=False),
+    Column("unique_key", String(1024), nullable=False),  # ProfileObjectUniqueKey
+    Column("profile_id", String(32), nullable=False),
+    Column("document", Text, nullable=False),  # the object as received
+    Column("size", Integer, nullable=False),
+    Column("source_updated_at", UTC_DATETIME),
+    Column("created_at", UTC_DATETIME, nullable=False),
+    Column("updated_at", UTC_DATETIME, nullable=False),
+    Column("expires_at", UTC_DATETIME),
+    UniqueConstraint("domain_id", "object_type", "unique_key", name="uq_profile_objects_key"),
+    Index("ix_profile_objects_profile", "domain_id", "profile_id", "object_type"),
+    Index("ix_profile_objects_expiry", "expires_at"),
+)
+
+# The keys of each object, for ListProfileObjects' ObjectFilter.
+object_keys = Table(
+    "object_keys",
+    metadata,
+    Column(
+        "object_id", Integer, ForeignKey("profile_objects.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("domain_id", Integer, nullable=False),
+    Column("key_name", String(64), nullable=False),
+    Column("key_value", String(1024), nullable=False),
+    Index("ix_object_keys_lookup", "domain_id", "key_name", "key_value"),
+    Index("ix_object_keys_object", "object_id"),
+)
+
+# Objects that could not be placed on a profile, kept for inspection and replay.
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False),
+    Column("object_type", String(255), nullable=False),
+    Column("object", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UTC_DATETIME, nullable=False),
 )
 
 tags = Table(
@@ -103,6 +162,10 @@ b2bi_profiles = Table(
 )
 
 __all__ = [
+    "dead_letters",
+    "object_keys",
+    "object_types",
+    "profile_objects",
     "b2bi_profiles",
     "domains",
     "metadata",
