@@ -1,0 +1,238 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from openprofiles.errors import ErrorKind, ServiceError
+from openprofiles.ingest import ObjectTypeDefinition, TemplateCatalogue, get_template
+
+EMAIL = {
+    "Source": "_source.email",
+    "Target": "_profile.EmailAddress",
+    "ContentType": "EMAIL_ADDRESS",
+}
+ID = {"Source": "_source.id"}
+KEYS = {
+    "_email": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["email"]}],
+    "customerId": [{"StandardIdentifiers": ["UNIQUE"], "FieldNames": ["id"]}],
+}
+
+
+def params(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"Description": "d", "Fields": {"email": EMAIL, "id": ID}, "Keys": KEYS}
+    base.update(overrides)
+    return base
+
+
+def rejected(name: str, wire: dict[str, Any], kind: ErrorKind = ErrorKind.INVALID) -> str:
+    with pytest.raises(ServiceError) as raised:
+        ObjectTypeDefinition.from_wire(name, wire)
+    assert raised.value.kind is kind
+    return raised.value.message
+
+
+def test_round_trips_to_the_get_profile_object_type_members() -> None:
+    wire = params(
+        AllowProfileCreation=True,
+        ExpirationDays=30,
+        EncryptionKey="arn:aws:kms:us-east-1:000000000000:key/k",
+        MaxProfileObjectCount=5,
+        SourcePriority=2,
+    )
+    definition = ObjectTypeDefinition.from_wire("Customer", wire)
+    assert definition.to_wire() == {"ObjectTypeName": "Customer", **wire}
+    assert definition.unique_key is not None and definition.unique_key.name == "customerId"
+    assert definition.option("ExpirationDays") == 30
+
+
+def test_allow_profile_creation_defaults_to_false() -> None:
+    definition = ObjectTypeDefinition.from_wire("Customer", params())
+    assert definition.allow_profile_creation is False
+    assert definition.to_wire()["AllowProfileCreation"] is False
+
+
+def test_a_template_supplies_fields_and_keys() -> None:
+    definition = ObjectTypeDefinition.from_wire(
+        "contacts", {"Description": "d", "TemplateId": "Salesforce-Contact"}
+    )
+    template = get_template("Salesforce-Contact")
+    assert template is not None
+    wire = definition.to_wire()
+    assert wire["TemplateId"] == "Salesforce-Contact"
+    assert wire["Fields"] == template["Fields"]
+    assert wire["Keys"] == template["Keys"]
+    assert definition.allow_profile_creation is template["AllowProfileCreation"]
+
+
+def test_a_custom_catalogue_can_be_passed() -> None:
+    catalogue = TemplateCatalogue(
+        {"Mine": {"TemplateId": "Mine", "SourceName": "S", "SourceObject": "O", **params()}}
+    )
+    definition = ObjectTypeDefinition.from_wire("T", {"TemplateId": "Mine"}, catalogue)
+    assert [f.name for f in definition.fields] == ["email", "id"]
+
+
+@pytest.mark.parametrize("member", ["Fields", "Keys"])
+def test_template_id_with_fields_or_keys_is_invalid(member: str) -> None:
+    wire = {"Description": "d", "TemplateId": "Salesforce-Contact", member: params()[member]}
+    message = rejected("contacts", wire)
+    assert "TemplateId" in message and member in message
+
+
+def test_template_id_with_a_conflicting_allow_profile_creation_is_invalid() -> None:
+    wire = {"TemplateId": "CTR-AutoAssociateOnly", "AllowProfileCreation": True}
+    assert "AllowProfileCreation" in rejected("CTR", wire)
+
+
+def test_an_unknown_template_id_is_invalid() -> None:
+    message = rejected("x", {"Description": "d", "TemplateId": "Nope-Nothing"})
+    assert "TemplateId" in message and "Nope-Nothing" in message
+
+
+def test_an_underscore_custom_name_is_invalid() -> None:
+    message = rejected("_customer", params())
+    assert "ObjectTypeName" in message and "_customer" in message
+
+
+@pytest.mark.parametrize("name", ["_asset", "_case", "_order", "_loyalty", "_webAnalytics"])
+def test_standard_object_type_names_may_start_with_underscore(name: str) -> None:
+    ObjectTypeDefinition.from_wire(name, params())
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "_profile.Nickname",
+        "_profile.Address.Street",
+        "_profile.ProfileId",
+        "_profile.Attributes",
+        "_asset.AssetId",
+        "_case.Colour",
+        "profile.FirstName",
+        "Other.thing",
+        "_profile.",
+    ],
+)
+def test_a_bad_target_is_invalid_naming_the_field(target: str) -> None:
+    fields = {"email": {**EMAIL, "Target": target}, "id": ID}
+    message = rejected("Customer", params(Fields=fields))
+    assert "Fields.email.Target" in message and target in message
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "_profile.FirstName",
+        "_profile.PartyTypeString",
+        "_profile.BillingAddress.PostalCode",
+        "_profile.MailingAddress.County",
+        "_profile.Attributes.loyaltyTier",
+        "_profile.SourceLastUpdatedTimestamp",
+        "Customer.anything",
+    ],
+)
+def test_good_targets_are_accepted(target: str) -> None:
+    fields = {"email": {**EMAIL, "Target": target}, "id": ID}
+    ObjectTypeDefinition.from_wire(
+        "Customer", params(Fields=fields, SourceLastUpdatedTimestampFormat="EpochMilli")
+    )
+
+
+def test_a_standard_object_target_needs_a_key_with_its_identifier() -> None:
+    fields = {
+        "email": EMAIL,
+        "id": ID,
+        "serial": {"Source": "_source.sn", "Target": "_asset.SerialNumber"},
+    }
+    message = rejected("Customer", params(Fields=fields))
+    assert "Fields.serial.Target" in message and "ASSET" in message
+    keys = {**KEYS, "serial": [{"StandardIdentifiers": ["ASSET"], "FieldNames": ["serial"]}]}
+    ObjectTypeDefinition.from_wire("Customer", params(Fields=fields, Keys=keys))
+
+
+def test_a_key_naming_an_undefined_field_is_invalid() -> None:
+    keys = {**KEYS, "_phone": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["phone"]}]}
+    message = rejected("Customer", params(Keys=keys))
+    assert "Keys._phone.FieldNames" in message and "'phone'" in message
+
+
+@pytest.mark.parametrize(
+    ("source", "fragment"),
+    [
+        ("email", "_source"),
+        ("_profile.email", "_source"),
+        ("{{email}}", "_source"),
+        ("{{#if _source.a}}x{{/if}}", "not supported"),
+        ("{{_source.a}", "unbalanced"),
+        ("_source.a..b", "malformed"),
+    ],
+)
+def test_a_bad_source_is_invalid_naming_the_field(source: str, fragment: str) -> None:
+    fields = {"email": {**EMAIL, "Source": source}, "id": ID}
+    message = rejected("Customer", params(Fields=fields))
+    assert "Fields.email.Source" in message and fragment in message
+
+
+def test_an_unknown_content_type_is_invalid() -> None:
+    fields = {"email": {**EMAIL, "ContentType": "DATE"}, "id": ID}
+    assert "Fields.email.ContentType" in rejected("Customer", params(Fields=fields))
+
+
+def test_eleven_keys_exceed_the_quota() -> None:
+    fields = {f"f{i}": {"Source": f"_source.f{i}"} for i in range(11)}
+    keys = {f"k{i}": [{"StandardIdentifiers": [], "FieldNames": [f"f{i}"]}] for i in range(11)}
+    message = rejected("Customer", params(Fields=fields, Keys=keys), ErrorKind.QUOTA)
+    assert "Keys" in message and "10" in message
+
+
+def test_ten_keys_are_within_the_quota() -> None:
+    fields = {f"f{i}": {"Source": f"_source.f{i}"} for i in range(10)}
+    keys = {f"k{i}": [{"StandardIdentifiers": [], "FieldNames": [f"f{i}"]}] for i in range(10)}
+    ObjectTypeDefinition.from_wire("Customer", params(Fields=fields, Keys=keys))
+
+
+def test_two_unique_keys_are_invalid() -> None:
+    keys = {
+        **KEYS,
+        "_email": [{"StandardIdentifiers": ["PROFILE", "UNIQUE"], "FieldNames": ["email"]}],
+    }
+    assert "UNIQUE" in rejected("Customer", params(Keys=keys))
+
+
+@pytest.mark.parametrize(
+    ("key", "identifiers", "fragment"),
+    [
+        ("customerId", ["UNIQUE", "LOOKUP_ONLY"], "UNIQUE cannot be combined"),
+        ("customerId", ["UNIQUE", "NEW_ONLY"], "UNIQUE cannot be combined"),
+        ("other", ["SECONDARY"], "SECONDARY must be used with PROFILE"),
+        ("_profileId", ["PROFILE"], "LOOKUP_ONLY"),
+    ],
+)
+def test_identifier_combination_rules(key: str, identifiers: list[str], fragment: str) -> None:
+    keys = {**KEYS, key: [{"StandardIdentifiers": identifiers, "FieldNames": ["id"]}]}
+    message = rejected("Customer", params(Keys=keys))
+    assert f"Keys.{key}" in message and fragment in message
+
+
+def test_source_last_updated_target_needs_a_format() -> None:
+    fields = {
+        "email": EMAIL,
+        "id": ID,
+        "at": {"Source": "_source.at", "Target": "_profile.SourceLastUpdatedTimestamp"},
+    }
+    assert "SourceLastUpdatedTimestampFormat" in rejected("Customer", params(Fields=fields))
+
+
+def test_tags_is_not_a_field_name() -> None:
+    fields = {"email": EMAIL, "id": ID, "Tags": {"Source": "_source.tags"}}
+    assert "Fields.Tags" in rejected("Customer", params(Fields=fields))
+
+
+def test_fan_out_source_needs_a_fan_out_target() -> None:
+    fields = {
+        "email": EMAIL,
+        "id": ID,
+        "t": {"Source": "_source.items[].t", "Target": "_profile.FirstName"},
+    }
+    assert "Fields.t" in rejected("Customer", params(Fields=fields))
