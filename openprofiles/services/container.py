@@ -8,8 +8,10 @@ from openprofiles.arns import parse_arn
 from openprofiles.clock import Clock, SystemClock
 from openprofiles.config import Settings
 from openprofiles.context import Caller
+from openprofiles.services.b2bi_profiles import B2biProfileService, profile_arn_exists
 from openprofiles.services.domains import DomainService
 from openprofiles.services.profiles import ProfileService
+from openprofiles.services.quotas import quota
 from openprofiles.services.search import SearchService
 from openprofiles.services.tags import TagService
 from openprofiles.storage.database import Database
@@ -29,6 +31,8 @@ class Services:
         self.profiles = ProfileService(database, self.clock)
         self.search = SearchService(database, self.pager)
         self.tags.register("profile", _profile_resource_exists)
+        self.b2bi = B2biProfileService(database, self.clock, self.pager, self.tags)
+        self.tags.register("b2bi", profile_arn_exists, quota("b2bi_tags_per_resource"))
 
 
 def _profile_resource_exists(conn: Connection, caller: Caller, arn: str) -> bool:

@@ -22,10 +22,14 @@ class TagService:
     def __init__(self, database: Database) -> None:
         self.database = database
         self._checks: dict[str, ResourceCheck] = {}
+        self._limits: dict[str, int] = {}
 
-    def register(self, service: str, check: ResourceCheck) -> None:
-        """Let TagResource on ``service`` ARNs (e.g. ``profile``, ``b2bi``) check existence."""
+    def register(self, service: str, check: ResourceCheck, max_tags: int | None = None) -> None:
+        """Let TagResource on ``service`` ARNs (e.g. ``profile``, ``b2bi``) check existence;
+        ``max_tags`` when that service allows other than ``tags_per_resource`` tags."""
         self._checks[service] = check
+        if max_tags is not None:
+            self._limits[service] = max_tags
 
     def _require(self, conn: Connection, caller: Caller, arn: str) -> None:
         parsed = parse_arn(arn)
@@ -52,7 +56,8 @@ class TagService:
                 raise invalid(f"Tag key '{key}' at 'tags' must not start with 'aws:' (reserved).")
         current = repo.get(conn, caller.account, arn)
         merged = {**current, **tags}
-        limit = quota("tags_per_resource")
+        parsed = parse_arn(arn)
+        limit = self._limits.get(parsed.service if parsed else "") or quota("tags_per_resource")
         if len(merged) > limit:
             raise invalid(
                 f"A resource can have at most {limit} tags; this request would leave it "

@@ -144,32 +144,38 @@ tags = Table(
     Column("tag_value", String(256), nullable=False),
 )
 
+# B2B Data Interchange trading-partner profiles: regional, like every b2bi resource.
 b2bi_profiles = Table(
     "b2bi_profiles",
     metadata,
     Column("account", String(12), primary_key=True),
     Column("profile_id", String(64), primary_key=True),
+    Column("region", String(32), nullable=False),
     Column("name", String(254), nullable=False),
     Column("email", String(254)),
     Column("phone", String(22), nullable=False),
     Column("business_name", String(254), nullable=False),
     Column("logging", String(16), nullable=False),
     Column("log_group_name", String(512)),
+    # SHA-256 (hex) of CreateProfile's clientToken: the model sets no length limit on it.
     Column("client_token", String(256)),
+    # SHA-256 (hex) of the CreateProfile parameters, so a replayed token can be told from a
+    # reused one (ConflictException).
+    Column("request_hash", String(64)),
     Column("created_at", UTC_DATETIME, nullable=False),
     Column("modified_at", UTC_DATETIME),
-    Index("ix_b2bi_profiles_token", "account", "client_token"),
+    Index("ix_b2bi_profiles_token", "account", "region", "client_token"),
 )
 
 __all__ = [
-    "dead_letters",
-    "object_keys",
-    "object_types",
-    "profile_objects",
     "b2bi_profiles",
+    "dead_letters",
     "domains",
     "metadata",
+    "object_keys",
+    "object_types",
     "profile_keys",
+    "profile_objects",
     "profiles",
     "server_meta",
     "tags",
