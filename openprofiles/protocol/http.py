@@ -26,3 +26,6 @@ class HttpResponse:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    # For the access log: which operation answered and for which account ("" when unknown).
+    operation: str = ""
+    account: str = ""

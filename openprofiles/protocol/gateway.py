@@ -1,0 +1,109 @@
+"""The request pipeline: authenticate → route → parse → validate → handler → serialize.
+
+Whatever happens, the client gets an AWS-shaped response with ``x-amzn-RequestId``; an
+unexpected exception is logged with its traceback and answered with a 500 whose message names
+the request id (never the traceback).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, cast
+
+import anyio.to_thread
+
+from openprofiles.clock import Clock, SystemClock
+from openprofiles.config import Credential
+from openprofiles.context import Caller, RequestContext
+from openprofiles.errors import ErrorKind, ServiceError
+from openprofiles.handlers.registry import find_handler
+from openprofiles.protocol.http import HttpRequest, HttpResponse
+from openprofiles.protocol.models import B2BI, CUSTOMER_PROFILES
+from openprofiles.protocol.parser import parse_json_request, parse_rest_request
+from openprofiles.protocol.router import rest_router, target_router
+from openprofiles.protocol.serializer import serialize_error, serialize_output
+from openprofiles.protocol.validator import validate
+
+log = logging.getLogger(__name__)
+
+Authenticate = Callable[[HttpRequest, Mapping[str, Credential], datetime], Caller]
+_B2BI_TARGET_PREFIX = "B2BI."
+
+
+def verify_sigv4(
+    request: HttpRequest, credentials: Mapping[str, Credential], now: datetime
+) -> Caller:
+    """The default authenticator: ``openprofiles.protocol.sigv4.verify_request``."""
+    # Imported on first use so the protocol layer loads without the SigV4 module.
+    module = importlib.import_module("openprofiles.protocol.sigv4")
+    return cast(Authenticate, module.verify_request)(request, credentials, now)
+
+
+def service_of(request: HttpRequest) -> str:
+    """b2bi for ``X-Amz-Target: B2BI.*`` requests, customer-profiles otherwise."""
+    target = request.headers.get("x-amz-target", "")
+    return B2BI if target.startswith(_B2BI_TARGET_PREFIX) else CUSTOMER_PROFILES
+
+
+class Gateway:
+    """Turns an :class:`HttpRequest` into an :class:`HttpResponse` for both services."""
+
+    def __init__(
+        self,
+        services: Any,
+        credentials: Mapping[str, Credential],
+        clock: Clock | None = None,
+        authenticate: Authenticate = verify_sigv4,
+    ) -> None:
+        self.services = services
+        self.credentials = credentials
+        self.clock: Clock = clock or SystemClock()
+        self.authenticate = authenticate
+
+    async def handle(self, request: HttpRequest) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        service = service_of(request)
+        operation = ""
+        account = ""
+        try:
+            caller = self.authenticate(request, self.credentials, self.clock.now())
+            account = caller.account
+            operation, params = _route_and_parse(service, request)
+            handler = find_handler(service, operation)
+            if handler is None:
+                raise ServiceError(
+                    ErrorKind.NOT_IMPLEMENTED,
+                    f"{operation} is not implemented by openprofiles yet",
+                )
+            ctx = RequestContext(caller, self.services, request_id)
+            output = await anyio.to_thread.run_sync(functools.partial(handler, ctx, params))
+            response = serialize_output(service, operation, output, request_id)
+        except ServiceError as exc:
+            response = serialize_error(service, exc, request_id)
+        except Exception:
+            log.exception("request %s (%s %s) failed", request_id, service, operation or "?")
+            error = ServiceError(
+                ErrorKind.INTERNAL,
+                f"An internal error occurred; request id {request_id}",
+            )
+            response = serialize_error(service, error, request_id)
+        response.operation = operation
+        response.account = account
+        return response
+
+
+def _route_and_parse(service: str, request: HttpRequest) -> tuple[str, dict[str, Any]]:
+    if service == B2BI:
+        operation = target_router(service).match(request.headers.get("x-amz-target", ""))
+        params = parse_json_request(service, operation, request)
+    else:
+        operation, labels = rest_router(service).match(
+            request.method, request.path, request.query_string
+        )
+        params = parse_rest_request(service, operation, request, labels)
+    return operation, validate(service, operation, params)
