@@ -9,7 +9,10 @@ from openprofiles.clock import Clock, SystemClock
 from openprofiles.config import Settings
 from openprofiles.context import Caller
 from openprofiles.services.b2bi_profiles import B2biProfileService, profile_arn_exists
+from openprofiles.services.dead_letters import DeadLetterService
 from openprofiles.services.domains import DomainService
+from openprofiles.services.object_types import ObjectTypeService
+from openprofiles.services.objects import ObjectService
 from openprofiles.services.profiles import ProfileService
 from openprofiles.services.quotas import quota
 from openprofiles.services.search import SearchService
@@ -17,6 +20,7 @@ from openprofiles.services.tags import TagService
 from openprofiles.storage.database import Database
 from openprofiles.storage.paging import Pager, load_secret
 from openprofiles.storage.repositories import domains as domain_repo
+from openprofiles.storage.repositories import object_types as object_type_repo
 
 
 class Services:
@@ -30,17 +34,29 @@ class Services:
         self.domains = DomainService(database, self.clock, self.pager, self.tags)
         self.profiles = ProfileService(database, self.clock)
         self.search = SearchService(database, self.pager)
+        self.object_types = ObjectTypeService(database, self.clock, self.pager, self.tags)
+        self.dead_letters = DeadLetterService(database, self.clock, self.pager)
+        self.objects = ObjectService(
+            database, self.clock, self.pager, self.object_types, self.dead_letters
+        )
+        self.search.expand_values = self.object_types.search_values
         self.tags.register("profile", _profile_resource_exists)
         self.b2bi = B2biProfileService(database, self.clock, self.pager, self.tags)
         self.tags.register("b2bi", profile_arn_exists, quota("b2bi_tags_per_resource"))
 
 
 def _profile_resource_exists(conn: Connection, caller: Caller, arn: str) -> bool:
-    """Customer Profiles ARNs: ``domains/NAME`` and what lies under a domain."""
+    """Customer Profiles ARNs: ``domains/NAME``, ``domains/NAME/object-types/TYPE`` and what
+    else lies under a domain."""
     parsed = parse_arn(arn)
     if parsed is None:
         return False
     parts = parsed.resource.split("/")
     if len(parts) < 2 or parts[0] != "domains":
         return False
-    return domain_repo.find(conn, caller.account, parsed.region, parts[1]) is not None
+    domain = domain_repo.find(conn, caller.account, parsed.region, parts[1])
+    if domain is None:
+        return False
+    if len(parts) >= 3 and parts[2] == "object-types":
+        return len(parts) == 4 and object_type_repo.find(conn, domain.id, parts[3]) is not None
+    return True

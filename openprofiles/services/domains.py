@@ -16,6 +16,7 @@ from openprofiles.services.tags import TagService
 from openprofiles.storage.database import Database
 from openprofiles.storage.paging import Pager
 from openprofiles.storage.repositories import domains as repo
+from openprofiles.storage.repositories import profile_objects as object_repo
 from openprofiles.storage.repositories.domains import DomainRecord
 
 # Configuration members kept as given (wire JSON) in the domain's config column.
@@ -97,7 +98,7 @@ class DomainService:
 
     def _object_stats(self, conn: Connection, domain_id: int) -> tuple[int, int, int]:
         """(objects, their bytes, extra metered profiles); profile objects add to these."""
-        return (0, 0, 0)
+        return object_repo.stats(conn, domain_id, self.clock.now())
 
     def update(
         self,

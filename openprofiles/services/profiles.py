@@ -12,6 +12,7 @@ from openprofiles.errors import not_found
 from openprofiles.services.domains import require_domain
 from openprofiles.services.standard_keys import standard_keys
 from openprofiles.storage.database import Database
+from openprofiles.storage.repositories import profile_objects as object_repo
 from openprofiles.storage.repositories import profiles as repo
 
 ADDRESS_MEMBERS = ("Address", "ShippingAddress", "MailingAddress", "BillingAddress")
@@ -87,6 +88,7 @@ class ProfileService:
             record = require_domain(conn, caller, domain)
             if not repo.delete_profile(conn, record.id, profile_id):
                 raise not_found(f"Profile {profile_id} does not exist in domain {domain}.")
+            object_repo.delete_profile_objects(conn, record.id, profile_id)
 
     def batch_get(
         self, caller: Caller, domain: str, profile_ids: Sequence[str]

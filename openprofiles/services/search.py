@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import Connection
 
 from openprofiles.context import Caller
 from openprofiles.services.domains import require_domain
@@ -29,10 +31,15 @@ class Found:
     found_by: list[SearchKey]  # for each searched key, the values this profile matched
 
 
+# (conn, domain_id, key_name, values) -> the values to look up (object types normalise them).
+ValueExpander = Callable[[Connection, int, str, Sequence[str]], Sequence[str]]
+
+
 class SearchService:
     def __init__(self, database: Database, pager: Pager) -> None:
         self.database = database
         self.pager = pager
+        self.expand_values: ValueExpander | None = None
 
     def search(
         self,
@@ -43,14 +50,20 @@ class SearchService:
         max_results: int | None,
         token: str | None,
     ) -> tuple[list[Found], str | None]:
-        conditions = [(k.name, list(k.values)) for k in keys]
         limit = max_results or quota("search_max_results_default")
+        searched = [(k.name, list(k.values)) for k in keys]
         fingerprint = hashlib.sha256(
-            json.dumps([conditions, match_all], sort_keys=True).encode()
+            json.dumps([searched, match_all], sort_keys=True).encode()
         ).hexdigest()
         scope = f"SearchProfiles:{caller.account}:{caller.region}:{domain}:{fingerprint}"
         with self.database.read() as conn:
             record = require_domain(conn, caller, domain)
+            if self.expand_values is not None:
+                keys = [
+                    SearchKey(k.name, tuple(self.expand_values(conn, record.id, k.name, k.values)))
+                    for k in keys
+                ]
+            conditions = [(k.name, list(k.values)) for k in keys]
             query = repo.search_query(record.id, conditions, match_all)
             rows, next_token = self.pager.page(
                 conn,

@@ -1,0 +1,110 @@
+"""Object types: one row per (domain, name) holding PutProfileObjectType's members as JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from openprofiles.clock import to_utc
+from openprofiles.storage.tables import object_types
+
+
+@dataclass(frozen=True)
+class ObjectTypeRecord:
+    name: str
+    definition: dict[str, Any]  # the members as given, without DomainName, name and Tags
+    definition_text: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def _record(row: Row[Any]) -> ObjectTypeRecord:
+    m = row._mapping
+    return ObjectTypeRecord(
+        name=m["name"],
+        definition=json.loads(m["definition"]),
+        definition_text=m["definition"],
+        created_at=to_utc(m["created_at"]),
+        updated_at=to_utc(m["updated_at"]),
+    )
+
+
+def find(conn: Connection, domain_id: int, name: str) -> ObjectTypeRecord | None:
+    row = conn.execute(
+        select(object_types).where(
+            object_types.c.domain_id == domain_id, object_types.c.name == name
+        )
+    ).first()
+    return _record(row) if row else None
+
+
+def all_types(conn: Connection, domain_id: int) -> list[ObjectTypeRecord]:
+    rows = conn.execute(
+        select(object_types)
+        .where(object_types.c.domain_id == domain_id)
+        .order_by(object_types.c.name)
+    )
+    return [_record(row) for row in rows]
+
+
+def count(conn: Connection, domain_id: int) -> int:
+    return int(
+        conn.scalar(
+            select(func.count())
+            .select_from(object_types)
+            .where(object_types.c.domain_id == domain_id)
+        )
+        or 0
+    )
+
+
+def save(
+    conn: Connection, domain_id: int, name: str, definition: dict[str, Any], now: datetime
+) -> ObjectTypeRecord:
+    """Create the type or replace its definition (keeping its creation time)."""
+    text = json.dumps(definition, separators=(",", ":"), sort_keys=True)
+    result = conn.execute(
+        update(object_types)
+        .where(object_types.c.domain_id == domain_id, object_types.c.name == name)
+        .values(definition=text, updated_at=now)
+    )
+    if not result.rowcount:
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(object_types).values(
+                        domain_id=domain_id,
+                        name=name,
+                        definition=text,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        except IntegrityError:  # created concurrently (PostgreSQL): replace it instead
+            return save(conn, domain_id, name, definition, now)
+    record = find(conn, domain_id, name)
+    assert record is not None
+    return record
+
+
+def remove(conn: Connection, domain_id: int, name: str) -> bool:
+    result = conn.execute(
+        delete(object_types).where(
+            object_types.c.domain_id == domain_id, object_types.c.name == name
+        )
+    )
+    return bool(result.rowcount)
+
+
+def list_query(domain_id: int) -> Any:
+    return select(
+        object_types.c.name,
+        object_types.c.definition,
+        object_types.c.created_at,
+        object_types.c.updated_at,
+    ).where(object_types.c.domain_id == domain_id)

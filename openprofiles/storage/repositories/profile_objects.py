@@ -1,0 +1,438 @@
+"""Profile objects, their keys, and the batched profile writes of ingestion.
+
+Everything here works on whole batches (one statement, or a few, per batch rather than per
+object) because bulk import runs through it: lookups take lists of values and writes use
+executemany. Large ``IN`` lists are split into chunks that stay under every backend's bound
+parameter limit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from openprofiles.clock import to_utc
+from openprofiles.storage.repositories.profiles import OBJECT, STANDARD
+from openprofiles.storage.tables import object_keys, profile_keys, profile_objects, profiles
+
+_CHUNK = 400
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- lookups -----------------------------------------------------------------------------------
+
+
+def key_owners(
+    conn: Connection, domain_id: int, pairs: Sequence[tuple[str, str]]
+) -> list[tuple[str, str, str, str]]:
+    """(key_name, key_value, profile_id, origin) of every profile key among ``pairs``."""
+    found: list[tuple[str, str, str, str]] = []
+    by_name: dict[str, list[str]] = {}
+    for name, value in pairs:
+        by_name.setdefault(name, []).append(value)
+    for name, values in by_name.items():
+        for part in chunks(sorted(set(values))):
+            rows = conn.execute(
+                select(
+                    profile_keys.c.key_name,
+                    profile_keys.c.key_value,
+                    profile_keys.c.profile_id,
+                    profile_keys.c.origin,
+                ).where(
+                    profile_keys.c.domain_id == domain_id,
+                    profile_keys.c.key_name == name,
+                    profile_keys.c.key_value.in_(list(part)),
+                )
+            )
+            found.extend((n, v, p, o) for n, v, p, o in rows)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    id: int
+    object_type: str
+    unique_key: str
+    profile_id: str
+
+
+def find_objects(
+    conn: Connection, domain_id: int, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], StoredObject]:
+    """Stored objects by (object_type, unique_key), expired or not."""
+    found: dict[tuple[str, str], StoredObject] = {}
+    by_type: dict[str, list[str]] = {}
+    for object_type, unique_key in keys:
+        by_type.setdefault(object_type, []).append(unique_key)
+    for object_type, unique_keys in by_type.items():
+        for part in chunks(sorted(set(unique_keys))):
+            rows = conn.execute(
+                select(
+                    profile_objects.c.id,
+                    profile_objects.c.unique_key,
+                    profile_objects.c.profile_id,
+                ).where(
+                    profile_objects.c.domain_id == domain_id,
+                    profile_objects.c.object_type == object_type,
+                    profile_objects.c.unique_key.in_(list(part)),
+                )
+            )
+            for object_id, unique_key, profile_id in rows:
+                found[(object_type, unique_key)] = StoredObject(
+                    object_id, object_type, unique_key, profile_id
+                )
+    return found
+
+
+def object_documents(conn: Connection, object_ids: Sequence[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for part in chunks(list(object_ids)):
+        rows = conn.execute(
+            select(profile_objects.c.id, profile_objects.c.document).where(
+                profile_objects.c.id.in_(list(part))
+            )
+        )
+        found.update((i, d) for i, d in rows)
+    return found
+
+
+@dataclass(slots=True)
+class ProfileState:
+    document: dict[str, Any]
+    source_updated_at: datetime | None
+
+
+def profile_states(
+    conn: Connection, domain_id: int, profile_ids: Iterable[str], *, for_update: bool
+) -> dict[str, ProfileState]:
+    """Documents and source-updated times; ``for_update`` locks the rows (PostgreSQL) in
+    profile-id order so that concurrent batches cannot deadlock on them."""
+    found: dict[str, ProfileState] = {}
+    for part in chunks(sorted(set(profile_ids))):
+        query = (
+            select(profiles.c.profile_id, profiles.c.document, profiles.c.source_updated_at)
+            .where(profiles.c.domain_id == domain_id, profiles.c.profile_id.in_(list(part)))
+            .order_by(profiles.c.profile_id)
+        )
+        if for_update:
+            query = query.with_for_update()
+        for pid, document, updated in conn.execute(query):
+            found[pid] = ProfileState(
+                json.loads(document), to_utc(updated) if updated is not None else None
+            )
+    return found
+
+
+# --- batched writes ----------------------------------------------------------------------------
+
+
+def insert_profiles(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows with domain_id, profile_id, document (text), size, created_at, updated_at,
+    source_updated_at."""
+    if rows:
+        conn.execute(insert(profiles), list(rows))
+
+
+def update_profiles(conn: Connection, domain_id: int, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows with pid, document (text), size, updated_at, source_updated_at."""
+    if not rows:
+        return
+    conn.execute(
+        update(profiles)
+        .where(profiles.c.domain_id == domain_id, profiles.c.profile_id == bindparam("pid"))
+        .values(
+            document=bindparam("document"),
+            size=bindparam("size"),
+            updated_at=bindparam("updated_at"),
+            source_updated_at=bindparam("source_updated_at"),
+        ),
+        list(rows),
+    )
+
+
+def replace_standard_keys(
+    conn: Connection, domain_id: int, keys: dict[str, list[tuple[str, str]]]
+) -> None:
+    """Set the standard keys of each profile in ``keys`` (profile_id → (name, value) list)."""
+    if not keys:
+        return
+    for part in chunks(sorted(keys)):
+        conn.execute(
+            delete(profile_keys).where(
+                profile_keys.c.domain_id == domain_id,
+                profile_keys.c.profile_id.in_(list(part)),
+                profile_keys.c.origin == STANDARD,
+            )
+        )
+    insert_profile_keys(
+        conn,
+        [
+            (domain_id, name, value, pid, STANDARD)
+            for pid, pairs in keys.items()
+            for name, value in dict.fromkeys(pairs)
+        ],
+    )
+
+
+def insert_profile_keys(conn: Connection, rows: Sequence[tuple[int, str, str, str, str]]) -> None:
+    """(domain_id, key_name, key_value, profile_id, origin) rows, already deduplicated."""
+    if rows:
+        conn.execute(
+            insert(profile_keys),
+            [
+                {"domain_id": d, "key_name": n, "key_value": v, "profile_id": p, "origin": o}
+                for d, n, v, p, o in rows
+            ],
+        )
+
+
+def insert_objects(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert profile_objects rows; their ids, in order."""
+    if not rows:
+        return []
+    result = conn.execute(
+        insert(profile_objects).returning(profile_objects.c.id, sort_by_parameter_order=True),
+        list(rows),
+    )
+    return [row[0] for row in result]
+
+
+def update_objects(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows with oid, profile_id, document, size, source_updated_at, updated_at, expires_at."""
+    if not rows:
+        return
+    conn.execute(
+        update(profile_objects)
+        .where(profile_objects.c.id == bindparam("oid"))
+        .values(
+            profile_id=bindparam("profile_id"),
+            document=bindparam("document"),
+            size=bindparam("size"),
+            source_updated_at=bindparam("source_updated_at"),
+            updated_at=bindparam("updated_at"),
+            expires_at=bindparam("expires_at"),
+        ),
+        list(rows),
+    )
+
+
+def replace_object_keys(
+    conn: Connection,
+    domain_id: int,
+    replaced: Sequence[int],
+    rows: Sequence[tuple[int, str, str]],
+) -> None:
+    """Drop the keys of the ``replaced`` objects, then insert (object_id, name, value) rows."""
+    for part in chunks(list(replaced)):
+        conn.execute(delete(object_keys).where(object_keys.c.object_id.in_(list(part))))
+    if rows:
+        conn.execute(
+            insert(object_keys),
+            [
+                {"object_id": o, "domain_id": domain_id, "key_name": n, "key_value": v}
+                for o, n, v in rows
+            ],
+        )
+
+
+def drop_unbacked_object_keys(conn: Connection, domain_id: int, profile_ids: Iterable[str]) -> None:
+    """Remove 'object' profile keys of these profiles that no stored object carries any more."""
+    backed = exists().where(
+        object_keys.c.domain_id == domain_id,
+        object_keys.c.key_name == profile_keys.c.key_name,
+        object_keys.c.key_value == profile_keys.c.key_value,
+        profile_objects.c.id == object_keys.c.object_id,
+        profile_objects.c.profile_id == profile_keys.c.profile_id,
+    )
+    for part in chunks(sorted(set(profile_ids))):
+        conn.execute(
+            delete(profile_keys).where(
+                profile_keys.c.domain_id == domain_id,
+                profile_keys.c.profile_id.in_(list(part)),
+                profile_keys.c.origin == OBJECT,
+                ~backed,
+            )
+        )
+
+
+# --- single objects, listing, expiry, statistics ----------------------------------------------
+
+
+def _visible(now: datetime) -> Any:
+    return or_(profile_objects.c.expires_at.is_(None), profile_objects.c.expires_at > now)
+
+
+def list_query(
+    domain_id: int,
+    object_type: str,
+    profile_id: str,
+    now: datetime,
+    key_filter: tuple[str, Sequence[str]] | None,
+) -> Any:
+    query = select(
+        profile_objects.c.id,
+        profile_objects.c.unique_key,
+        profile_objects.c.document,
+    ).where(
+        profile_objects.c.domain_id == domain_id,
+        profile_objects.c.object_type == object_type,
+        profile_objects.c.profile_id == profile_id,
+        _visible(now),
+    )
+    if key_filter is not None:
+        name, values = key_filter
+        query = query.where(
+            profile_objects.c.id.in_(
+                select(object_keys.c.object_id).where(
+                    object_keys.c.domain_id == domain_id,
+                    object_keys.c.key_name == name,
+                    object_keys.c.key_value.in_(list(values)),
+                )
+            )
+        )
+    return query
+
+
+def delete_object(
+    conn: Connection,
+    domain_id: int,
+    object_type: str,
+    profile_id: str,
+    unique_key: str,
+    now: datetime,
+) -> bool:
+    object_id = conn.scalar(
+        select(profile_objects.c.id).where(
+            profile_objects.c.domain_id == domain_id,
+            profile_objects.c.object_type == object_type,
+            profile_objects.c.profile_id == profile_id,
+            profile_objects.c.unique_key == unique_key,
+            _visible(now),
+        )
+    )
+    if object_id is None:
+        return False
+    conn.execute(delete(object_keys).where(object_keys.c.object_id == object_id))
+    conn.execute(delete(profile_objects).where(profile_objects.c.id == object_id))
+    drop_unbacked_object_keys(conn, domain_id, [profile_id])
+    return True
+
+
+def delete_profile_objects(conn: Connection, domain_id: int, profile_id: str) -> None:
+    """Delete every object of a profile (DeleteProfile removes all data of the profile)."""
+    ids = select(profile_objects.c.id).where(
+        profile_objects.c.domain_id == domain_id, profile_objects.c.profile_id == profile_id
+    )
+    conn.execute(delete(object_keys).where(object_keys.c.object_id.in_(ids)))
+    conn.execute(
+        delete(profile_objects).where(
+            profile_objects.c.domain_id == domain_id, profile_objects.c.profile_id == profile_id
+        )
+    )
+
+
+def delete_type_objects(conn: Connection, domain_id: int, object_type: str) -> int:
+    """Delete every object of a type with its keys; the number of objects removed."""
+    affected = [
+        pid
+        for (pid,) in conn.execute(
+            select(profile_objects.c.profile_id)
+            .where(
+                profile_objects.c.domain_id == domain_id,
+                profile_objects.c.object_type == object_type,
+            )
+            .distinct()
+        )
+    ]
+    ids = select(profile_objects.c.id).where(
+        profile_objects.c.domain_id == domain_id, profile_objects.c.object_type == object_type
+    )
+    conn.execute(delete(object_keys).where(object_keys.c.object_id.in_(ids)))
+    result = conn.execute(
+        delete(profile_objects).where(
+            profile_objects.c.domain_id == domain_id,
+            profile_objects.c.object_type == object_type,
+        )
+    )
+    drop_unbacked_object_keys(conn, domain_id, affected)
+    return int(result.rowcount)
+
+
+def purge_expired(conn: Connection, now: datetime, limit: int = 10_000) -> int:
+    """Delete up to ``limit`` objects whose expiry has passed, with their keys."""
+    rows = list(
+        conn.execute(
+            select(profile_objects.c.id, profile_objects.c.domain_id, profile_objects.c.profile_id)
+            .where(profile_objects.c.expires_at <= now)
+            .limit(limit)
+        )
+    )
+    if not rows:
+        return 0
+    ids = [r[0] for r in rows]
+    for part in chunks(ids):
+        conn.execute(delete(object_keys).where(object_keys.c.object_id.in_(list(part))))
+        conn.execute(delete(profile_objects).where(profile_objects.c.id.in_(list(part))))
+    by_domain: dict[int, set[str]] = {}
+    for _, domain_id, profile_id in rows:
+        by_domain.setdefault(domain_id, set()).add(profile_id)
+    for domain_id, profile_ids in by_domain.items():
+        drop_unbacked_object_keys(conn, domain_id, profile_ids)
+    return len(rows)
+
+
+OBJECTS_PER_METERED_PROFILE = 100
+
+
+def stats(conn: Connection, domain_id: int, now: datetime) -> tuple[int, int, int]:
+    """(visible objects, their bytes, extra metered profiles).
+
+    AWS bills a profile with more than 100 objects as two profiles, more than 200 as three, and
+    so on: a profile with n objects adds (n - 1) // 100 to MeteringProfileCount.
+    """
+    visible = and_(profile_objects.c.domain_id == domain_id, _visible(now))
+    count, size = conn.execute(
+        select(func.count(), func.coalesce(func.sum(profile_objects.c.size), 0)).where(visible)
+    ).one()
+    per_profile = (
+        select(func.count().label("n"))
+        .where(visible)
+        .group_by(profile_objects.c.profile_id)
+        .having(func.count() > OBJECTS_PER_METERED_PROFILE)
+        .subquery()
+    )
+    extra = conn.scalar(
+        select(func.coalesce(func.sum((per_profile.c.n - 1) / OBJECTS_PER_METERED_PROFILE), 0))
+    )
+    return int(count), int(size), int(extra or 0)
+
+
+def advisory_lock(conn: Connection, hashes: Sequence[int]) -> None:
+    """PostgreSQL: take transaction-level advisory locks on ``hashes`` in ascending order."""
+    if hashes:
+        conn.exec_driver_sql(
+            "SELECT pg_advisory_xact_lock(h) FROM "
+            "(SELECT DISTINCT h FROM unnest(%(hashes)s::bigint[]) AS t(h) ORDER BY h) AS s",
+            {"hashes": sorted(set(hashes))},
+        )
