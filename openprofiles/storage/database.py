@@ -20,6 +20,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, pool
 from sqlalchemy.engine import make_url
 
+# Page cache of the single write connection: bulk ingestion updates several indexes per object,
+# and SQLite's default 2 MiB cache makes it spill dirty pages mid-transaction (about 2x slower).
+WRITE_CACHE_KIB = 65536
+
 
 class Database:
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
@@ -31,7 +35,9 @@ class Database:
             database = parsed.database or ""
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            self.write_engine = self._sqlite_engine(url, "BEGIN IMMEDIATE", sqlite_synchronous, 1)
+            self.write_engine = self._sqlite_engine(
+                url, "BEGIN IMMEDIATE", sqlite_synchronous, 1, WRITE_CACHE_KIB
+            )
             self.read_engine = self._sqlite_engine(url, "BEGIN", sqlite_synchronous, 8)
         elif self.dialect == "postgresql":
             engine = create_engine(
@@ -43,7 +49,9 @@ class Database:
             raise ValueError(f"unsupported database {self.dialect!r}: use sqlite or postgresql")
 
     @staticmethod
-    def _sqlite_engine(url: str, begin: str, synchronous: str, size: int) -> Engine:
+    def _sqlite_engine(
+        url: str, begin: str, synchronous: str, size: int, cache_kib: int | None = None
+    ) -> Engine:
         engine = create_engine(
             url,
             poolclass=pool.QueuePool,
@@ -62,6 +70,8 @@ class Database:
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=60000")
+            if cache_kib:
+                cursor.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
