@@ -1,0 +1,3 @@
+from openprofiles.cli.main import main
+
+main()

@@ -1,0 +1,112 @@
+"""``openprofiles serve`` and ``openprofiles migrate``."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from openprofiles.config import Settings, load_settings
+
+_common = [
+    click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+                 help="Data directory [env OPENPROFILES_DATA_DIR; default ./openprofiles-data]."),
+    click.option("--database-url",
+                 help="postgresql+psycopg://... [env OPENPROFILES_DATABASE_URL; default SQLite "
+                 "in the data directory]."),
+]  # fmt: skip
+
+
+def _with_common(fn: Any) -> Any:
+    for option in reversed(_common):
+        fn = option(fn)
+    return fn
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.command("serve")
+@click.option("--host", help="Address to bind [env OPENPROFILES_HOST; default 127.0.0.1].")
+@click.option("--port", type=int, help="Port [env OPENPROFILES_PORT; default 4599].")
+@_with_common
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
+              help="[env OPENPROFILES_LOG_LEVEL; default info]")  # fmt: skip
+def serve_command(**flags: Any) -> None:
+    """Serve the Customer Profiles and B2B Data Interchange APIs."""
+    try:
+        settings = load_settings(flags)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if not is_loopback(settings.host) and settings.uses_default_credentials:
+        click.echo(
+            f"refusing to listen on {settings.host} with the default credentials "
+            "test:test:000000000000; set OPENPROFILES_CREDENTIALS to your own "
+            "ACCESS_KEY:SECRET_KEY:ACCOUNT_ID list first",
+            err=True,
+        )
+        sys.exit(2)
+    run(settings)
+
+
+def run(settings: Settings) -> None:
+    import uvicorn
+
+    from openprofiles.server.app import create_app
+
+    level = settings.log_level.upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    original_startup = server.startup
+
+    async def startup(sockets: Any = None) -> None:
+        await original_startup(sockets)
+        if server.started:
+            click.echo(
+                f"openprofiles listening on http://{settings.host}:{settings.port} "
+                f"(database: {_redacted(settings.effective_database_url)})",
+                err=True,
+            )
+
+    server.startup = startup  # type: ignore[method-assign]
+    server.run()
+    if not server.started:
+        sys.exit(3)
+
+
+@click.command("migrate")
+@_with_common
+def migrate_command(**flags: Any) -> None:
+    """Bring the database schema up to date, without serving."""
+    from openprofiles.storage.database import Database
+
+    settings = load_settings(flags)
+    Database.open(settings.effective_database_url).close()
+    click.echo(f"database at {_redacted(settings.effective_database_url)} is up to date")

@@ -1,0 +1,165 @@
+"""The ASGI application: openprofiles' own endpoints under /_openprofiles/, the rest to the
+protocol gateway.
+
+Plain ASGI rather than a framework's request objects: every AWS call goes through here, and
+the benchmark compares this path with a bare ASGI app.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from openprofiles.clock import Clock
+from openprofiles.config import Settings
+from openprofiles.protocol.gateway import Gateway
+from openprofiles.protocol.http import HttpRequest, HttpResponse
+from openprofiles.server.extensions import Extensions
+from openprofiles.server.metrics import Metrics
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+access_log = logging.getLogger("openprofiles.access")
+log = logging.getLogger("openprofiles.server")
+
+PREFIX = "/_openprofiles/"
+
+
+def _json(status: int, body: dict[str, Any], **headers: str) -> HttpResponse:
+    return HttpResponse(
+        status, {"Content-Type": "application/json", **headers}, json.dumps(body).encode()
+    )
+
+
+class App:
+    """ASGI callable; opens the database and builds the services at lifespan start-up."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.metrics = Metrics()
+        self.gateway: Gateway | None = None
+        self.extensions: Extensions | None = None
+        self._database: Any = None
+
+    def start(self) -> None:
+        from openprofiles.services.container import Services
+        from openprofiles.storage.database import Database
+
+        self._database = Database.open(self.settings.effective_database_url)
+        services = Services(self._database, self.settings, self.clock)
+        self.gateway = Gateway(services, self.settings.credential_map, self.clock)
+        self.extensions = Extensions(self.gateway)
+
+    def stop(self) -> None:
+        if self._database is not None:
+            self._database.close()
+            self._database = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        self.metrics.in_flight += 1
+        try:
+            request = await _read_request(scope, receive)
+            response = await self._dispatch(request)
+        finally:
+            self.metrics.in_flight -= 1
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [
+                    (k.lower().encode("latin-1"), v.encode("latin-1"))
+                    for k, v in response.headers.items()
+                ]
+                + [(b"content-length", str(len(response.body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
+        elapsed = time.perf_counter() - started
+        self.metrics.observe(response.operation, response.status, elapsed)
+        if self.settings.access_log:
+            client = scope.get("client") or ("-", 0)
+            access_log.info(
+                '%s "%s %s" %d %.1fms op=%s account=%s id=%s',
+                client[0],
+                request.method,
+                request.path,
+                response.status,
+                elapsed * 1000,
+                response.operation or "-",
+                response.account or "-",
+                response.headers.get("x-amzn-RequestId", "-"),
+            )
+
+    async def _dispatch(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(PREFIX):
+            if request.path == PREFIX + "health" and request.method in ("GET", "HEAD"):
+                if self.gateway is None:
+                    return _json(503, {"status": "starting"})
+                return _json(200, {"status": "ok"})
+            if request.path == PREFIX + "metrics" and request.method == "GET":
+                return HttpResponse(
+                    200,
+                    {"Content-Type": "text/plain; version=0.0.4"},
+                    self.metrics.render().encode(),
+                )
+            if self.extensions is not None:
+                return await self.extensions.handle(request)
+        if self.gateway is None:
+            return _json(503, {"Message": "openprofiles is starting"})
+        return await self.gateway.handle(request)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self.start()
+                except Exception as exc:
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _read_request(scope: Scope, receive: Receive) -> HttpRequest:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    raw_path = scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else scope["path"]
+    return HttpRequest(
+        method=scope["method"],
+        path=path.split("?", 1)[0],
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=b"".join(chunks),
+    )
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> App:
+    return App(settings, clock)

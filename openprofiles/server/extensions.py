@@ -1,0 +1,83 @@
+"""openprofiles' own API under /_openprofiles/, SigV4-signed like the AWS operations.
+
+Routes are data: (method, path pattern) -> handler taking (ctx, params). Path labels and
+query parameters (``max-results`` -> MaxResults, ``next-token`` -> NextToken) become params.
+Errors are customer-profiles-shaped.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import anyio.to_thread
+
+from openprofiles.context import RequestContext
+from openprofiles.errors import ErrorKind, ServiceError
+from openprofiles.protocol.gateway import Gateway
+from openprofiles.protocol.http import HttpRequest, HttpResponse
+from openprofiles.protocol.models import CUSTOMER_PROFILES
+from openprofiles.protocol.serializer import serialize_error
+
+Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
+_QUERY_NAMES = {"max-results": "MaxResults", "next-token": "NextToken"}
+
+
+def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
+    from openprofiles.handlers.objects import list_dead_letters
+
+    return [
+        (
+            "GET",
+            re.compile(r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/dead-letters/?$"),
+            "ListDeadLetters",
+            list_dead_letters,
+        ),
+    ]
+
+
+class Extensions:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.routes = _routes()
+
+    def _route(self, request: HttpRequest) -> tuple[str, Handler, re.Match[str]] | None:
+        for method, pattern, name, handler in self.routes:
+            match = pattern.match(request.path)
+            if match and request.method == method:
+                return name, handler, match
+        return None
+
+    async def handle(self, request: HttpRequest) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        name = ""
+        try:
+            found = self._route(request)
+            if found is None:
+                raise ServiceError(
+                    ErrorKind.UNKNOWN_OPERATION,
+                    f"No openprofiles endpoint {request.method} {request.path}",
+                )
+            name, handler, match = found
+            caller = self.gateway.authenticate(
+                request, self.gateway.credentials, self.gateway.clock.now()
+            )
+            params: dict[str, Any] = {k: unquote(v) for k, v in match.groupdict().items()}
+            for key, value in parse_qsl(request.query_string):
+                params[_QUERY_NAMES.get(key, key)] = value
+            ctx = RequestContext(caller, self.gateway.services, request_id)
+            output = await anyio.to_thread.run_sync(functools.partial(handler, ctx, params))
+            response = HttpResponse(
+                200,
+                {"Content-Type": "application/json", "x-amzn-RequestId": request_id},
+                json.dumps(output).encode(),
+            )
+        except ServiceError as exc:
+            response = serialize_error(CUSTOMER_PROFILES, exc, request_id)
+        response.operation = name
+        return response
