@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,10 @@ def run(settings: Settings) -> None:
             )
 
     server.startup = startup  # type: ignore[method-assign]
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; answer it
+    # with a normal exit so a clean shutdown reports status 0.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: sys.exit(0))
     server.run()
     if not server.started:
         sys.exit(3)

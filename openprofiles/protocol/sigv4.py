@@ -15,7 +15,7 @@ import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote_plus
 
 from openprofiles.config import Credential
 from openprofiles.context import Caller
@@ -46,7 +46,8 @@ def _query_pairs(query_string: str) -> list[tuple[str, str]]:
         if not part:
             continue
         key, _, value = part.partition("=")
-        pairs.append((unquote(key), unquote(value)))
+        # "+" is a space in form-encoded queries; a literal plus arrives as %2B.
+        pairs.append((unquote_plus(key), unquote_plus(value)))
     return pairs
 
 

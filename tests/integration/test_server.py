@@ -1,0 +1,92 @@
+"""The server as an operator and a client see it (both databases)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.support.live_server import LiveServer, free_port, start_server
+from tests.support.raw_client import signed_request
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def test_health_and_metrics(live_server: LiveServer) -> None:
+    assert _get(live_server.endpoint + "/_openprofiles/health") == (200, b'{"status": "ok"}')
+    live_server.client().list_domains()
+    status, text = _get(live_server.endpoint + "/_openprofiles/metrics")
+    assert status == 200
+    assert b'openprofiles_requests_total{operation="ListDomains",status="200"} 1' in text
+    assert b"openprofiles_request_duration_seconds_bucket" in text
+    assert b"ListDomains" in (Path(live_server.log_path)).read_bytes()  # access log line
+
+
+def test_authentication_errors(live_server: LiveServer) -> None:
+    with pytest.raises(urllib.error.HTTPError) as unsigned:
+        urllib.request.urlopen(live_server.endpoint + "/domains")
+    status, headers, body = unsigned.value.code, unsigned.value.headers, unsigned.value.read()
+    assert status == 403
+    assert headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    assert json.loads(body)["Message"] == "Missing Authentication Token"
+
+    for kwargs, code in [
+        ({"access_key": "nobody"}, "UnrecognizedClientException"),
+        ({"secret_key": "wrong"}, "InvalidSignatureException"),
+    ]:
+        client: Any = live_server.client(**kwargs)
+        with pytest.raises(ClientError) as err:
+            client.list_domains()
+        assert err.value.response["Error"]["Code"] == code
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_unknown_paths_and_bad_json_answer_json(live_server: LiveServer) -> None:
+    for path in ("/no/such/thing", "/_openprofiles/nothing"):
+        status, headers, body = signed_request(live_server.endpoint, "GET", path)
+        assert status == 404 and headers["content-type"].startswith("application/json")
+        assert "Message" in json.loads(body)
+    status, headers, body = signed_request(
+        live_server.endpoint, "POST", "/domains/x", body=b"{not json"
+    )
+    assert status == 400 and headers["x-amzn-errortype"] == "BadRequestException"
+    assert "JSON" in json.loads(body)["Message"]
+
+
+def test_unimplemented_operation_names_itself(live_server: LiveServer) -> None:
+    with pytest.raises(ClientError) as err:
+        live_server.client().get_matches(DomainName="d")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert "GetMatches" in err.value.response["Error"]["Message"]
+
+
+def test_sigterm_shuts_down_cleanly(database_url: str, tmp_path: Path) -> None:
+    server = start_server(database_url, tmp_path)
+    server.client().create_domain(DomainName="d", DefaultExpirationDays=1)
+    started = time.time()
+    assert server.stop() == 0
+    assert time.time() - started < 15
+
+
+def test_refuses_public_bind_with_default_credentials(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "openprofiles", "serve", "--host", "0.0.0.0",
+         "--port", str(free_port()), "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "default credentials" in result.stderr
