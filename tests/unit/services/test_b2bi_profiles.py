@@ -6,6 +6,7 @@ import re
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -135,7 +136,7 @@ def test_client_token_is_idempotent(services: Services, caller: Caller) -> None:
         (DETAILS, {"team": "other"}),
         (DETAILS, {}),
     ):
-        err = _error(lambda d=details, t=other_tags: services.b2bi.create(caller, d, "token-1", t))
+        err = _error(partial(services.b2bi.create, caller, details, "token-1", other_tags))
         assert err.kind is ErrorKind.CONFLICT and first.profile_id in err.message
     assert _ids(services, caller) == [first.profile_id]
 
@@ -149,11 +150,7 @@ def test_client_token_is_idempotent(services: Services, caller: Caller) -> None:
     other = services.b2bi.create(Caller("222222222222", "us-east-1"), DETAILS, "token-1", tags)
     assert other.profile_id != first.profile_id
     # Tokens have no length limit in the model.
-    assert services.b2bi.create(other_caller(), DETAILS, "t" * 5000).profile_id
-
-
-def other_caller() -> Caller:
-    return Caller("333333333333", "eu-west-1")
+    assert services.b2bi.create(Caller("333333333333", "eu-west-1"), DETAILS, "t" * 5000)
 
 
 def test_concurrent_replays_create_one_profile(services: Services, caller: Caller) -> None:
@@ -208,7 +205,7 @@ def test_tags(services: Services, caller: Caller) -> None:
     ):
         assert _error(op).kind is ErrorKind.NOT_FOUND
     for bad in ("not-an-arn", "arn:aws:profile:us-east-1:111111111111:domains/d"):
-        err = _error(lambda b=bad: services.b2bi.list_tags(caller, b))
+        err = _error(partial(services.b2bi.list_tags, caller, bad))
         assert err.kind is ErrorKind.INVALID and "ResourceARN" in err.message
 
     services.b2bi.delete(caller, record.profile_id)
