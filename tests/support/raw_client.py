@@ -17,6 +17,9 @@ from botocore.serialize import create_serializer
 
 from openprofiles.protocol.models import load_service_model
 
+# One keep-alive client for the whole test run: sweeps send hundreds of requests.
+_http = httpx.Client(timeout=30)
+
 SIGNING_NAMES = {"customer-profiles": "profile", "b2bi": "b2bi"}
 
 
@@ -37,9 +40,7 @@ def signed_request(
     url = endpoint + path + (f"?{query}" if query else "")
     request = AWSRequest(method=method, url=url, data=body, headers=headers or {})
     SigV4Auth(Credentials(access_key, secret_key), service, region).add_auth(request)
-    response = httpx.request(
-        method, url, content=body, headers=dict(request.headers.items()), timeout=30
-    )
+    response = _http.request(method, url, content=body, headers=dict(request.headers.items()))
     return response.status_code, dict(response.headers), response.content
 
 
