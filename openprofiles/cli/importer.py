@@ -1,0 +1,475 @@
+"""``openprofiles import``: bulk-load JSON Lines or CSV objects through the ingestion engine.
+
+Objects go through the same engine as PutProfileObject: locally through the object service in
+batches (one write transaction per batch), or with ``--endpoint-url`` to a running server, one
+PutProfileObject per object from a small thread pool. The input is streamed, so memory stays
+flat however large the file; a line that cannot be read or stored is reported with its reason
+and the import goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any, Protocol, TextIO
+
+import click
+
+from openprofiles.cli._readers import (
+    FORMATS,
+    InputError,
+    Record,
+    count_lines,
+    format_for,
+    read_records,
+)
+from openprofiles.context import Caller
+from openprofiles.errors import ServiceError
+
+SHOWN_REJECTS = 20
+HTTP_WORKERS = 8
+_MAX_BATCH = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one object: stored (perhaps creating a profile) or rejected with a reason."""
+
+    error: str | None = None
+    profile_created: bool = False
+
+
+class ImportStopped(Exception):
+    """The import cannot go on: the domain or object type is missing, the server is gone."""
+
+
+class Sink(Protocol):
+    """Where objects go: the local object service or a running server."""
+
+    counts_profiles: bool  # whether outcomes say if a profile was created
+
+    def check(self) -> None:
+        """Raise :class:`ImportStopped` unless the domain and object type exist."""
+
+    def put_many(self, texts: Sequence[str]) -> list[Outcome]: ...
+
+
+class ObjectWriter(Protocol):
+    def put_many(
+        self, caller: Caller, domain: str, object_type: str, texts: Sequence[str]
+    ) -> Sequence[Any]: ...
+
+
+class ObjectTypeReader(Protocol):
+    def get(self, caller: Caller, domain: str, name: str) -> Any: ...
+
+
+class LocalSink:
+    """The object service in this process: ``put_many`` per batch, one transaction each."""
+
+    counts_profiles = True
+
+    def __init__(
+        self,
+        objects: ObjectWriter,
+        object_types: ObjectTypeReader,
+        caller: Caller,
+        domain: str,
+        object_type: str,
+    ) -> None:
+        self.objects = objects
+        self.object_types = object_types
+        self.caller = caller
+        self.domain = domain
+        self.object_type = object_type
+
+    def check(self) -> None:
+        try:
+            self.object_types.get(self.caller, self.domain, self.object_type)
+        except ServiceError as exc:
+            raise ImportStopped(exc.message) from exc
+
+    def put_many(self, texts: Sequence[str]) -> list[Outcome]:
+        try:
+            results = self.objects.put_many(self.caller, self.domain, self.object_type, texts)
+        except ServiceError as exc:
+            # A whole batch refused is not the objects' fault (the type was deleted meanwhile).
+            raise ImportStopped(exc.message) from exc
+        return [
+            Outcome(error=r.message)
+            if isinstance(r, ServiceError)
+            else Outcome(profile_created=bool(r.profile_created))
+            for r in results
+        ]
+
+
+class RemoteSink:
+    """A running server: one PutProfileObject per object, ``workers`` at a time.
+
+    Uses botocore (what boto3 wraps) with the standard AWS credential chain, falling back to
+    the server's default ``test``/``test`` when none is configured.
+    """
+
+    counts_profiles = False  # PutProfileObject answers only the ProfileObjectUniqueKey
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        region: str,
+        domain: str,
+        object_type: str,
+        workers: int = HTTP_WORKERS,
+    ) -> None:
+        import botocore.session
+        from botocore.config import Config
+
+        session = botocore.session.get_session()
+        fallback = {} if session.get_credentials() else {"aws_access_key_id": "test"}
+        if fallback:
+            fallback["aws_secret_access_key"] = "test"
+        self.client = session.create_client(
+            "customer-profiles",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            config=Config(
+                max_pool_connections=workers, retries={"mode": "standard", "max_attempts": 5}
+            ),
+            **fallback,
+        )
+        self.endpoint_url = endpoint_url
+        self.domain = domain
+        self.object_type = object_type
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="import")
+
+    def check(self) -> None:
+        reason = self._call(
+            self.client.get_profile_object_type,
+            DomainName=self.domain,
+            ObjectTypeName=self.object_type,
+        )
+        if reason is not None:
+            raise ImportStopped(reason)
+
+    def _call(self, method: Callable[..., Any], **params: Any) -> str | None:
+        """Call the API; the reason when the server refused the request, None when it took it."""
+        from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+        try:
+            method(**params)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            reason = f"{error.get('Code', 'Error')}: {error.get('Message', '')}"
+            if error.get("Code") in ("ResourceNotFoundException", "AccessDeniedException") or (
+                exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) in (401, 403)
+            ):
+                raise ImportStopped(reason) from exc
+            return reason
+        except ParamValidationError as exc:
+            return str(exc)
+        except BotoCoreError as exc:
+            raise ImportStopped(f"cannot reach {self.endpoint_url}: {exc}") from exc
+        return None
+
+    def _put(self, text: str) -> Outcome:
+        reason = self._call(
+            self.client.put_profile_object,
+            DomainName=self.domain,
+            ObjectTypeName=self.object_type,
+            Object=text,
+        )
+        return Outcome(error=reason)
+
+    def put_many(self, texts: Sequence[str]) -> list[Outcome]:
+        return list(self.pool.map(self._put, texts))
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
+@dataclass
+class RejectReport:
+    """Every rejected line, written as JSON Lines as it comes; the first few kept to print."""
+
+    path: Path
+    shown: int = SHOWN_REJECTS
+    count: int = 0
+    first: list[tuple[int, str]] = field(default_factory=list)
+    _file: TextIO | None = None
+
+    def add(self, line: int, reason: str, source: Any) -> None:
+        if self._file is None:
+            self._file = self.path.open("w", encoding="utf-8")
+        entry = {"line": line, "reason": reason, "object": source}
+        self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self.count += 1
+        if len(self.first) < self.shown:
+            self.first.append((line, reason))
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+@dataclass
+class Summary:
+    read: int = 0
+    stored: int = 0
+    profiles_created: int = 0
+    rejected: int = 0
+    elapsed: float = 0.0
+    last_line: int = 0  # the last line fully processed
+
+    @property
+    def rate(self) -> float:
+        return self.read / self.elapsed if self.elapsed > 0 else 0.0
+
+
+class Progress(Protocol):
+    def update(self, n: int) -> Any: ...
+
+
+def batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    iterator = iter(records)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def run_import(
+    records: Iterable[Record],
+    sink: Sink,
+    batch_size: int,
+    report: RejectReport,
+    progress: Progress | None = None,
+    summary: Summary | None = None,
+) -> Summary:
+    """Send ``records`` to ``sink`` in batches, reporting each rejected line; fills ``summary``."""
+    summary = summary if summary is not None else Summary()
+    started = time.perf_counter()
+    try:
+        for batch in batches(records, batch_size):
+            readable = [r.text for r in batch if r.text is not None]
+            outcomes = iter(sink.put_many(readable) if readable else [])
+            for record in batch:
+                error = record.error
+                if record.text is not None:
+                    outcome = next(outcomes)
+                    error = outcome.error
+                    if error is None:
+                        summary.stored += 1
+                        summary.profiles_created += outcome.profile_created
+                if error is not None:
+                    summary.rejected += 1
+                    report.add(record.line, error, record.source)
+            summary.read += len(batch)
+            summary.last_line = batch[-1].line
+            if progress is not None:
+                progress.update(len(batch))
+    finally:
+        summary.elapsed = time.perf_counter() - started
+    return summary
+
+
+def _open_input(file: str, stack: ExitStack) -> IO[bytes]:
+    if file == "-":
+        return sys.stdin.buffer
+    try:
+        return stack.enter_context(open(file, "rb"))
+    except OSError as exc:
+        raise click.BadParameter(f"cannot open {file}: {exc.strerror}", param_hint="FILE") from exc
+
+
+def _local_sink(
+    stack: ExitStack,
+    data_dir: Path | None,
+    database_url: str | None,
+    caller: Caller,
+    domain: str,
+    object_type: str,
+) -> LocalSink:
+    from openprofiles.config import load_settings
+    from openprofiles.services.container import Services
+    from openprofiles.storage.database import Database
+
+    settings = load_settings({"data_dir": data_dir, "database_url": database_url})
+    if not settings.database_url and not (settings.data_dir / "openprofiles.db").exists():
+        raise click.UsageError(
+            f"{settings.data_dir} holds no openprofiles database: give the --data-dir of a "
+            "server (`openprofiles serve --data-dir DIR`) or a --database-url"
+        )
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        database = Database.open(settings.effective_database_url)
+    except (SQLAlchemyError, ValueError) as exc:
+        raise click.UsageError(f"cannot open the database: {exc}") from exc
+    stack.callback(database.close)
+    services = Services(database, settings)
+    return LocalSink(services.objects, services.object_types, caller, domain, object_type)
+
+
+def _print_summary(summary: Summary, report: RejectReport, counts_profiles: bool) -> None:
+    created = f"{summary.profiles_created:,}" if counts_profiles else "not reported over HTTP"
+    rows = [
+        ("objects read", f"{summary.read:,}"),
+        ("stored", f"{summary.stored:,}"),
+        ("profiles created", created),
+        ("rejected", f"{summary.rejected:,}"),
+        ("elapsed", f"{summary.elapsed:.1f} s"),
+        ("objects/s", f"{summary.rate:,.0f}"),
+    ]
+    for name, value in rows:
+        click.echo(f"{name:<18}{value}")
+    if report.count:
+        more = f" (first {len(report.first)} shown)" if report.count > len(report.first) else ""
+        click.echo(f"\nrejected lines{more}; all {report.count:,} are in {report.path}:")
+        for line, reason in report.first:
+            click.echo(f"  line {line}: {reason}")
+
+
+@click.command("import")
+@click.option("--domain", required=True, help="Domain to import into (it must exist).")
+@click.option("--object-type", required=True, help="Object type of every object (it must exist).")
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(FORMATS),
+    help="Input format; by default from FILE's extension (.jsonl/.ndjson/.json, .csv), "
+    "jsonl for stdin.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, _MAX_BATCH),
+    default=1000,
+    show_default=True,
+    help="Objects per write transaction (per dispatch with --endpoint-url).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Data directory of the embedded SQLite database (default: OPENPROFILES_DATA_DIR).",
+)
+@click.option("--database-url", help="Database URL, instead of --data-dir.")
+@click.option("--endpoint-url", help="Send objects to this running server instead.")
+@click.option("--account", default="000000000000", show_default=True, help="Account (local).")
+@click.option("--region", default="us-east-1", show_default=True)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the reject report [default: FILE.rejects.jsonl, "
+    "import.rejects.jsonl for stdin].",
+)
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.pass_context
+def import_command(
+    ctx: click.Context,
+    domain: str,
+    object_type: str,
+    file_format: str | None,
+    batch_size: int,
+    data_dir: Path | None,
+    database_url: str | None,
+    endpoint_url: str | None,
+    account: str,
+    region: str,
+    rejects: Path | None,
+    progress: bool,
+    file: str,
+) -> None:
+    """Import the objects of FILE (JSON Lines or CSV; - for stdin) into a domain.
+
+    Each object goes through the ingestion engine like PutProfileObject. Exit status: 0 when
+    every object was stored, 1 when some were rejected (see the report), 2 on usage errors.
+    """
+    if data_dir is not None and database_url is not None:
+        raise click.UsageError("give --data-dir or --database-url, not both")
+    if endpoint_url is not None:
+        local_options = [("--data-dir", data_dir), ("--database-url", database_url)]
+        if ctx.get_parameter_source("account") is not click.core.ParameterSource.DEFAULT:
+            local_options.append(("--account", account))
+        for name, value in local_options:
+            if value is not None:
+                raise click.UsageError(
+                    f"{name} is for local imports; with --endpoint-url the server's database "
+                    "is used and the credentials select the account"
+                )
+    if not (account.isdigit() and len(account) == 12):
+        raise click.BadParameter("must be 12 digits", param_hint="--account")
+    if file_format is None:
+        file_format = "jsonl" if file == "-" else format_for(file)
+        if file_format is None:
+            raise click.UsageError(
+                f"cannot tell the format of {file} from its extension: give --format jsonl|csv"
+            )
+    report = RejectReport(
+        rejects or Path("import.rejects.jsonl" if file == "-" else f"{file}.rejects.jsonl")
+    )
+    summary = Summary()
+    with ExitStack() as stack:
+        stream = _open_input(file, stack)
+        total = None
+        if file != "-" and Path(file).is_file():
+            total = max(0, count_lines(file) - (file_format == "csv"))
+        sink: Sink
+        if endpoint_url is not None:
+            remote = RemoteSink(endpoint_url, region, domain, object_type)
+            stack.callback(remote.close)
+            sink = remote
+        else:
+            sink = _local_sink(
+                stack, data_dir, database_url, Caller(account, region), domain, object_type
+            )
+        try:
+            sink.check()
+        except ImportStopped as exc:
+            raise click.UsageError(str(exc)) from exc
+        stack.callback(report.close)
+        bar = _progress_bar(total) if progress else None
+        if bar is not None:
+            stack.callback(bar.close)
+        try:
+            run_import(read_records(stream, file_format), sink, batch_size, report, bar, summary)
+        except InputError as exc:
+            raise click.UsageError(f"{file}: {exc}") from exc
+        except ImportStopped as exc:
+            _finish(bar, summary, report, sink)
+            click.echo(f"\nimport stopped after line {summary.last_line}: {exc}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            _finish(bar, summary, report, sink)
+            click.echo(f"\ninterrupted after line {summary.last_line}", err=True)
+            ctx.exit(130)
+        _finish(bar, summary, report, sink, complete=True)
+    ctx.exit(1 if summary.rejected else 0)
+
+
+def _progress_bar(total: int | None) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        unit=" objects",
+        dynamic_ncols=True,
+        mininterval=0.5,
+        smoothing=0.1,
+        file=sys.stderr,
+    )
+
+
+def _finish(
+    bar: Any, summary: Summary, report: RejectReport, sink: Sink, complete: bool = False
+) -> None:
+    if bar is not None:
+        if complete and bar.total is not None and bar.n < bar.total:
+            bar.total = bar.n  # the line count included blank lines
+            bar.refresh()
+        bar.close()
+    report.close()
+    _print_summary(summary, report, sink.counts_profiles)
