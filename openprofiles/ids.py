@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 
 
 def new_profile_id() -> str:
-    """A Customer Profiles profile id: 32 lowercase hex characters."""
-    return uuid.uuid4().hex
+    """A Customer Profiles profile id: 32 lowercase hex characters.
+
+    Time-ordered (48 bits of milliseconds, then 80 random bits, as UUIDv7 does): new profiles
+    land at the end of every index on profile_id instead of at random pages, which keeps bulk
+    ingestion's insert rate flat as a domain grows.
+    """
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
 def new_request_id() -> str:
