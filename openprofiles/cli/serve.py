@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from openprofiles.config import Settings, load_settings
+from openprofiles.config import DEFAULT_CREDENTIALS, Settings, load_settings, parse_credentials
 
 _common = [
     click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
@@ -29,12 +29,30 @@ def _with_common(fn: Any) -> Any:
 
 
 def is_loopback(host: str) -> bool:
-    if host == "localhost":
+    """True for localhost, 127.0.0.0/8 and ::1: addresses only this machine can reach."""
+    host = host.strip().strip("[]")
+    if host.lower() in ("localhost", "localhost."):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def uses_default_credentials(settings: Settings) -> bool:
+    """True when the well-known test/test key pair is among the configured credentials."""
+    default = parse_credentials(DEFAULT_CREDENTIALS)["test"]
+    known = settings.credential_map.get(default.access_key)
+    return settings.uses_default_credentials or (
+        known is not None and known.secret_key == default.secret_key
+    )
+
+
+def _load(flags: dict[str, Any]) -> Settings:
+    try:
+        return load_settings(flags)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def _redacted(url: str) -> str:
@@ -51,15 +69,12 @@ def _redacted(url: str) -> str:
               help="[env OPENPROFILES_LOG_LEVEL; default info]")  # fmt: skip
 def serve_command(**flags: Any) -> None:
     """Serve the Customer Profiles and B2B Data Interchange APIs."""
-    try:
-        settings = load_settings(flags)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
-    if not is_loopback(settings.host) and settings.uses_default_credentials:
+    settings = _load(flags)
+    if not is_loopback(settings.host) and uses_default_credentials(settings):
         click.echo(
-            f"refusing to listen on {settings.host} with the default credentials "
-            "test:test:000000000000; set OPENPROFILES_CREDENTIALS to your own "
-            "ACCESS_KEY:SECRET_KEY:ACCOUNT_ID list first",
+            f"openprofiles: refusing to listen on {settings.host} with the default credentials "
+            "(test/test): anyone who can reach it could use them. Set OPENPROFILES_CREDENTIALS "
+            "to your own ACCESS_KEY:SECRET_KEY:ACCOUNT_ID list, or bind to 127.0.0.1.",
             err=True,
         )
         sys.exit(2)
@@ -112,6 +127,6 @@ def migrate_command(**flags: Any) -> None:
     """Bring the database schema up to date, without serving."""
     from openprofiles.storage.database import Database
 
-    settings = load_settings(flags)
+    settings = _load(flags)
     Database.open(settings.effective_database_url).close()
     click.echo(f"database at {_redacted(settings.effective_database_url)} is up to date")

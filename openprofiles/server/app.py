@@ -15,15 +15,16 @@ from typing import Any
 
 from openprofiles.clock import Clock
 from openprofiles.config import Settings
-from openprofiles.protocol.gateway import Gateway
+from openprofiles.protocol.gateway import Gateway, service_of
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.server.extensions import Extensions
-from openprofiles.server.metrics import Metrics
+from openprofiles.server.metrics import CONTENT_TYPE, Metrics
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 access_log = logging.getLogger("openprofiles.access")
 log = logging.getLogger("openprofiles.server")
@@ -38,7 +39,12 @@ def _json(status: int, body: dict[str, Any], **headers: str) -> HttpResponse:
 
 
 class App:
-    """ASGI callable; opens the database and builds the services at lifespan start-up."""
+    """ASGI callable; opens the database and builds the services at lifespan start-up.
+
+    ``mount(prefix, app)`` hands every request under ``prefix`` (e.g. the web console under
+    ``/_openprofiles/console``) to another ASGI app, scope unchanged; the AWS path never
+    pays for it.
+    """
 
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
@@ -46,9 +52,21 @@ class App:
         self.metrics = Metrics()
         self.gateway: Gateway | None = None
         self.extensions: Extensions | None = None
+        self.mounts: list[tuple[str, ASGIApp]] = []
         self._database: Any = None
 
+    def mount(self, prefix: str, app: ASGIApp) -> None:
+        if not prefix.startswith(PREFIX):
+            raise ValueError(f"mounted apps live under {PREFIX}, not {prefix!r}")
+        self.mounts.append((prefix, app))
+
+    @property
+    def ready(self) -> bool:
+        """True once the database is open and migrated and the gateway is built."""
+        return self.gateway is not None
+
     def start(self) -> None:
+        # Imported here: the storage layer (and its migrations) loads only when serving.
         from openprofiles.services.container import Services
         from openprofiles.storage.database import Database
 
@@ -58,38 +76,51 @@ class App:
         self.extensions = Extensions(self.gateway)
 
     def stop(self) -> None:
+        self.gateway = None
+        self.extensions = None
         if self._database is not None:
             self._database.close()
             self._database = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.mounts:
+            for prefix, app in self.mounts:
+                if scope["path"].startswith(prefix):
+                    await app(scope, receive, send)
+                    return
         started = time.perf_counter()
         self.metrics.in_flight += 1
         try:
             request = await _read_request(scope, receive)
-            response = await self._dispatch(request)
+            if request is None:  # the client went away before sending its body
+                return
+            try:
+                response = await self._dispatch(request)
+            except Exception:
+                log.exception("%s %s failed", request.method, request.path)
+                response = _json(500, {"Message": "An internal error occurred"})
+            headers = [
+                (name.lower().encode("latin-1"), value.encode("latin-1", "replace"))
+                for name, value in response.headers.items()
+                if name.lower() != "content-length"
+            ]
+            headers.append((b"content-length", str(len(response.body)).encode()))
+            await send(
+                {"type": "http.response.start", "status": response.status, "headers": headers}
+            )
+            await send({"type": "http.response.body", "body": response.body})
         finally:
             self.metrics.in_flight -= 1
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": [
-                    (k.lower().encode("latin-1"), v.encode("latin-1"))
-                    for k, v in response.headers.items()
-                ]
-                + [(b"content-length", str(len(response.body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": response.body})
         elapsed = time.perf_counter() - started
-        self.metrics.observe(response.operation, response.status, elapsed)
-        if self.settings.access_log:
+        service = _service_label(request)
+        self.metrics.observe(service, response.operation, response.status, elapsed)
+        if self.settings.access_log and access_log.isEnabledFor(logging.INFO):
             client = scope.get("client") or ("-", 0)
             access_log.info(
                 '%s "%s %s" %d %.1fms op=%s account=%s id=%s',
@@ -106,19 +137,17 @@ class App:
     async def _dispatch(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(PREFIX):
             if request.path == PREFIX + "health" and request.method in ("GET", "HEAD"):
-                if self.gateway is None:
+                if not self.ready:
                     return _json(503, {"status": "starting"})
                 return _json(200, {"status": "ok"})
             if request.path == PREFIX + "metrics" and request.method == "GET":
                 return HttpResponse(
-                    200,
-                    {"Content-Type": "text/plain; version=0.0.4"},
-                    self.metrics.render().encode(),
+                    200, {"Content-Type": CONTENT_TYPE}, self.metrics.render().encode()
                 )
             if self.extensions is not None:
                 return await self.extensions.handle(request)
         if self.gateway is None:
-            return _json(503, {"Message": "openprofiles is starting"})
+            return _json(503, {"Message": "openprofiles is not ready"})
         return await self.gateway.handle(request)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -138,10 +167,17 @@ class App:
                 return
 
 
-async def _read_request(scope: Scope, receive: Receive) -> HttpRequest:
+def _service_label(request: HttpRequest) -> str:
+    return "openprofiles" if request.path.startswith(PREFIX) else service_of(request)
+
+
+async def _read_request(scope: Scope, receive: Receive) -> HttpRequest | None:
+    """The request from the ASGI scope and body; None when the client disconnected."""
     chunks = []
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
         chunks.append(message.get("body", b""))
         if not message.get("more_body"):
             break
@@ -162,4 +198,5 @@ async def _read_request(scope: Scope, receive: Receive) -> HttpRequest:
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> App:
+    """The ASGI app for ``settings``; the database opens when the server's lifespan starts."""
     return App(settings, clock)

@@ -6,11 +6,17 @@ import json
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from botocore import UNSIGNED
+from botocore.auth import SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tests.support.live_server import LiveServer, free_port, start_server
@@ -30,9 +36,25 @@ def test_health_and_metrics(live_server: LiveServer) -> None:
     live_server.client().list_domains()
     status, text = _get(live_server.endpoint + "/_openprofiles/metrics")
     assert status == 200
-    assert b'openprofiles_requests_total{operation="ListDomains",status="200"} 1' in text
+    assert (
+        b'openprofiles_requests_total{service="customer-profiles",operation="ListDomains",'
+        b'status="200"} 1'
+    ) in text
+    assert b"openprofiles_requests_in_flight " in text
     assert b"openprofiles_request_duration_seconds_bucket" in text
-    assert b"ListDomains" in (Path(live_server.log_path)).read_bytes()  # access log line
+    access = [line for line in live_server.log().splitlines() if "openprofiles.access" in line]
+    assert any('"GET /domains" 200' in line and "op=ListDomains account=000000000000" in line
+               for line in access)  # fmt: skip
+
+
+def test_presigned_url_and_encoded_arn_path(live_server: LiveServer) -> None:
+    live_server.client().create_domain(DomainName="d", DefaultExpirationDays=1)
+    arn = "arn:aws:profile:us-east-1:000000000000:domains/d"
+    request = AWSRequest(method="GET", url=f"{live_server.endpoint}/tags/{quote(arn, safe='')}")
+    SigV4QueryAuth(Credentials("test", "test"), "profile", "us-east-1", 60).add_auth(request)
+    status, body = _get(request.prepare().url)
+    assert status == 200, body
+    assert json.loads(body) == {"tags": {}}
 
 
 def test_authentication_errors(live_server: LiveServer) -> None:
@@ -42,6 +64,12 @@ def test_authentication_errors(live_server: LiveServer) -> None:
     assert status == 403
     assert headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
     assert json.loads(body)["Message"] == "Missing Authentication Token"
+
+    unsigned_client: Any = live_server.client(signature_version=UNSIGNED)
+    with pytest.raises(ClientError) as missing:
+        unsigned_client.list_domains()
+    assert missing.value.response["Error"]["Code"] == "MissingAuthenticationTokenException"
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
     for kwargs, code in [
         ({"access_key": "nobody"}, "UnrecognizedClientException"),

@@ -1,10 +1,20 @@
 """A real openprofiles server in a subprocess, for integration tests.
 
 ``running_server(database_url, data_dir)`` starts ``python -m openprofiles serve`` on a free
-port (its own process group; output in ``data_dir/server.log``), waits until
-``/_openprofiles/health`` answers 200, and stops it afterwards. The server knows two
-accounts: ``test``/``test`` (000000000000, the default) and ``second``/``second-secret``
-(222222222222).
+port (its own process group; stdout and stderr in ``data_dir/server.log``), waits until
+``/_openprofiles/health`` answers 200 (failing with the log's tail after 30 s), and stops it
+with SIGTERM afterwards. The server knows two accounts: ``test``/``test`` (000000000000, the
+default) and ``second``/``second-secret`` (222222222222); ``env`` adds or overrides
+environment variables (``OPENPROFILES_*`` settings).
+
+    with running_server(database_url, tmp_path) as server:
+        server.client().create_domain(DomainName="d", DefaultExpirationDays=1)
+        server.client("b2bi").list_profiles()
+        server.client(access_key="second", secret_key="second-secret").list_domains()
+        assert server.stop() == 0
+
+In pytest, prefer the ``live_server`` fixture (tests/integration/conftest.py): a fresh server
+on an empty database, once per backend.
 """
 
 from __future__ import annotations
@@ -36,6 +46,8 @@ def free_port() -> int:
 
 @dataclass
 class LiveServer:
+    """A running server: ``endpoint`` is ``http://127.0.0.1:PORT``."""
+
     endpoint: str
     port: int
     process: subprocess.Popen[bytes]
@@ -49,6 +61,7 @@ class LiveServer:
         region: str = "us-east-1",
         **config: Any,
     ) -> Any:
+        """A boto3 client for ``service`` on this server; retries off, so errors surface."""
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
@@ -75,12 +88,14 @@ class LiveServer:
         return int(self.process.returncode)
 
     def log(self) -> str:
+        """Everything the server has written so far."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 def start_server(
-    database_url: str, data_dir: Path, env: dict[str, str] | None = None, timeout: float = 60
+    database_url: str, data_dir: Path, env: dict[str, str] | None = None, timeout: float = 30
 ) -> LiveServer:
+    """Start a server and wait until it is healthy; the caller must ``stop()`` it."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = data_dir / "server.log"
@@ -112,9 +127,10 @@ def start_server(
 
 @contextmanager
 def running_server(
-    database_url: str, data_dir: Path, env: dict[str, str] | None = None
+    database_url: str, data_dir: Path, env: dict[str, str] | None = None, timeout: float = 30
 ) -> Iterator[LiveServer]:
-    server = start_server(database_url, data_dir, env)
+    """A healthy server for the ``with`` block; SIGTERM (then SIGKILL if stuck) afterwards."""
+    server = start_server(database_url, data_dir, env, timeout)
     try:
         yield server
     finally:

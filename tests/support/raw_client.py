@@ -1,4 +1,14 @@
-"""Signed requests without client-side validation, and the AWS CLI, for integration tests."""
+"""Signed requests without client-side validation, and the AWS CLI, for integration tests.
+
+- ``signed_request(endpoint, method, path, body=..., headers=..., query=...)``: any bytes,
+  SigV4-signed by botocore; returns (status, headers, body bytes).
+- ``call(endpoint, "customer-profiles", "CreateDomain", {...})``: botocore serializes the
+  params without validating them, so deliberately bad input reaches the server; returns
+  (status, headers, parsed JSON or None).
+- ``aws_cli(endpoint, "customer-profiles", "list-domains")``: the AWS CLI of this venv.
+
+Credentials default to test/test (account 000000000000); pass ``access_key``/``secret_key``.
+"""
 
 from __future__ import annotations
 
@@ -85,15 +95,21 @@ def call(
 
 
 def aws_cli(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the AWS CLI from this environment against ``endpoint``."""
+    """Run the AWS CLI from this environment against ``endpoint`` with credentials test/test,
+    region us-east-1 and ``--output json``; e.g. ``aws_cli(url, "customer-profiles",
+    "list-domains")``. Text output and exit status are in the CompletedProcess."""
     env = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_MAX_ATTEMPTS": "1",
+        # Keep the developer's own ~/.aws configuration out of the tests.
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }
-    env.pop("AWS_PROFILE", None)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION"):
+        env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "awscli", "--endpoint-url", endpoint, "--output", "json", *args],
         env=env,

@@ -123,3 +123,116 @@ def test_clock_skew_of_more_than_15_minutes_is_refused() -> None:
     assert err.value.kind is ErrorKind.INVALID_SIGNATURE
     assert "Signature expired" in err.value.message
     assert _kind(request, _now() - timedelta(minutes=16)) is ErrorKind.INVALID_SIGNATURE
+
+
+def _signed_at(request: HttpRequest) -> datetime:
+    stamp = request.headers.get("x-amz-date") or dict(
+        p.split("=", 1) for p in request.query_string.split("&")
+    ).get("X-Amz-Date", "")
+    return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
+def test_skew_messages_name_both_times() -> None:
+    request = _signed()
+    at = _signed_at(request)
+    stamp = at.strftime("%Y%m%dT%H%M%SZ")
+    with pytest.raises(ServiceError) as late:
+        verify_request(request, CREDENTIALS, at + timedelta(minutes=20))
+    earliest = (at + timedelta(minutes=5)).strftime("%Y%m%dT%H%M%SZ")
+    now = (at + timedelta(minutes=20)).strftime("%Y%m%dT%H%M%SZ")
+    assert late.value.message == (
+        f"Signature expired: {stamp} is now earlier than {earliest} ({now} - 15 min.)"
+    )
+    with pytest.raises(ServiceError) as early:
+        verify_request(request, CREDENTIALS, at - timedelta(minutes=20))
+    assert early.value.message.startswith(f"Signature not yet current: {stamp} is still later")
+
+
+def test_b2bi_json_request_signed_for_b2bi() -> None:
+    request = AWSRequest(
+        method="POST", url=ENDPOINT + "/", data=b'{"profileId":"p-1"}',
+        headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "B2BI.GetProfile"},
+    )  # fmt: skip
+    SigV4Auth(Credentials("other", "s2"), "b2bi", "us-west-2").add_auth(request)
+    caller = verify_request(_received(request), CREDENTIALS, _now())
+    assert (caller.account, caller.region) == ("210987654321", "us-west-2")
+
+
+def test_unnormalised_path_is_signed_normalised() -> None:
+    request = _signed("GET", "/domains//d/./profiles/../objects", b"")
+    assert request.path == "/domains//d/./profiles/../objects"  # sent as written
+    assert verify_request(request, CREDENTIALS, _now()).access_key == "AKID"
+
+
+def test_header_whitespace_is_collapsed() -> None:
+    request = AWSRequest(
+        method="GET", url=ENDPOINT + "/domains", headers={"X-Custom": "  a   b  c "}
+    )
+    SigV4Auth(Credentials("AKID", "secret"), "profile", "us-east-1").add_auth(request)
+    received = _received(request)
+    assert received.headers["x-custom"] == "  a   b  c "
+    assert "x-custom" in received.headers["authorization"]
+    assert verify_request(received, CREDENTIALS, _now()).account == "123456789012"
+
+
+def test_non_ascii_and_reserved_query_values() -> None:
+    params = {"q": "é ü+&=/", "b": "", "a": "~x"}
+    assert verify_request(_signed("GET", "/domains", b"", params=params), CREDENTIALS, _now())
+
+
+def test_matching_declared_payload_hash_is_accepted() -> None:
+    body = b'{"DomainName":"d"}'
+    request = AWSRequest(
+        method="POST", url=ENDPOINT + "/domains/d", data=body,
+        headers={"X-Amz-Content-SHA256": hashlib.sha256(body).hexdigest()},
+    )  # fmt: skip
+    SigV4Auth(Credentials("AKID", "secret"), "profile", "us-east-1").add_auth(request)
+    assert verify_request(_received(request), CREDENTIALS, _now()).account
+
+
+def _presigned(expires: int = 3600, **params: str) -> HttpRequest:
+    request = AWSRequest(method="GET", url=ENDPOINT + "/domains/d", params=params)
+    SigV4QueryAuth(Credentials("AKID", "secret"), "profile", "us-east-1", expires=expires).add_auth(
+        request
+    )
+    return _received(request)
+
+
+def test_presigned_is_valid_until_it_expires_not_only_15_minutes() -> None:
+    request = _presigned(3600)
+    at = _signed_at(request)
+    assert verify_request(request, CREDENTIALS, at + timedelta(minutes=59)).account
+    with pytest.raises(ServiceError) as err:
+        verify_request(request, CREDENTIALS, at + timedelta(minutes=61))
+    assert err.value.kind is ErrorKind.INVALID_SIGNATURE
+    assert "Signature expired" in err.value.message
+    assert _kind(request, at - timedelta(minutes=16)) is ErrorKind.INVALID_SIGNATURE
+
+
+def test_presigned_tampering_and_limits() -> None:
+    request = _presigned(60, **{"max-results": "3"})
+    tampered = HttpRequest(
+        request.method,
+        request.path,
+        request.query_string.replace("max-results=3", "max-results=4"),
+        request.headers,
+        b"",
+    )
+    assert _kind(tampered) is ErrorKind.INVALID_SIGNATURE
+    assert _kind(_presigned(604801)) is ErrorKind.INVALID_SIGNATURE
+
+
+def test_unsupported_or_malformed_authorization() -> None:
+    base = {"host": "127.0.0.1:4599", "x-amz-date": "20261125T101500Z"}
+    for value in ("AWS AKID:sig", "AWS4-HMAC-SHA256 Credential=AKID/20261125/us-east-1"):
+        request = HttpRequest("GET", "/domains", "", {**base, "authorization": value}, b"")
+        assert _kind(request) is ErrorKind.INVALID_SIGNATURE
+
+
+def test_signing_keys_are_cached() -> None:
+    from openprofiles.protocol.sigv4 import _signing_key
+
+    verify_request(_signed(), CREDENTIALS, _now())
+    hits = _signing_key.cache_info().hits
+    verify_request(_signed(), CREDENTIALS, _now())
+    assert _signing_key.cache_info().hits == hits + 1
