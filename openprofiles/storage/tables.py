@@ -76,7 +76,8 @@ profile_keys = Table(
     UniqueConstraint(
         "domain_id", "key_name", "key_value", "profile_id", "origin", name="uq_profile_keys"
     ),
-    Index("ix_profile_keys_profile", "domain_id", "profile_id"),
+    # Covering, so that SQLite's planner prefers it for lookups by profile (see migration 0004).
+    Index("ix_profile_keys_profile", "domain_id", "profile_id", "origin", "key_name", "key_value"),
 )
 
 object_types = Table(
