@@ -143,6 +143,8 @@ class ObjectTypeService:
         the key, normalised as ingestion indexes it (so ``(206) 555-0100`` finds
         ``+12065550100``). Values are kept as given too, since keys from CreateProfile's own
         fields and AddProfileKey are stored as given."""
+        if key_name == "_profileId":  # ids are never normalised: spare the type lookup
+            return list(values)
         content_type = self.key_content_types(conn, domain_id).get(key_name, "absent")
         if content_type == "absent" and key_name not in ("_phone", "_email"):
             return list(values)

@@ -64,14 +64,13 @@ class SearchService:
                     for k in keys
                 ]
             conditions = [(k.name, list(k.values)) for k in keys]
-            query = repo.search_query(record.id, conditions, match_all)
             rows, next_token = self.pager.page(
                 conn,
-                query,
-                [query.selected_columns.profile_id],
+                repo.search_query(len(conditions), match_all),
                 scope=scope,
                 token=token,
                 limit=limit,
+                params=repo.search_params(record.id, conditions),
             )
             page_ids = [row.profile_id for row in rows]
             documents = repo.get_documents(conn, record.id, page_ids)

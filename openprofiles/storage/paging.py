@@ -15,10 +15,20 @@ import hmac
 import json
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, insert, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    bindparam,
+    insert,
+    select,
+    tuple_,
+)
 from sqlalchemy.exc import IntegrityError
 
 from openprofiles.clock import Clock
@@ -94,32 +104,61 @@ class Pager:
     def page(
         self,
         conn: Connection,
-        query: Select[Any],
-        order_by: Sequence[ColumnElement[Any]],
+        query: Select[Any] | PagedQuery,
+        order_by: Sequence[ColumnElement[Any]] = (),
         *,
         scope: str,
         token: str | None,
         limit: int,
+        params: dict[str, Any] | None = None,
     ) -> tuple[list[Row[Any]], str | None]:
         """Run ``query`` ordered by ``order_by`` (unique together), one page of ``limit`` rows.
 
-        The rows must expose the ``order_by`` columns under their own names.
+        The rows must expose the ``order_by`` columns under their own names. A query run
+        often is better built once with :func:`paged` and run with ``params``.
         """
+        paged_query = query if isinstance(query, PagedQuery) else paged(query, order_by)
         after = self.decode(token, scope)
-        if after is not None:
-            if len(after) != len(order_by):
+        values = {**(params or {}), _LIMIT: limit + 1}
+        if after is None:
+            statement = paged_query.first
+        else:
+            if len(after) != len(paged_query.keys):
                 raise _bad_token("it was issued for a different request")
-            if len(order_by) == 1:
-                query = query.where(order_by[0] > after[0])
-            else:
-                query = query.where(tuple_(*order_by) > tuple_(*after))
-        rows = list(conn.execute(query.order_by(*order_by).limit(limit + 1)))
+            statement = paged_query.following
+            values.update({f"{_AFTER}{i}": v for i, v in enumerate(after)})
+        rows = list(conn.execute(statement, values))
         if len(rows) <= limit:
             return rows, None
         rows = rows[:limit]
         last = rows[-1]._mapping
-        names = [str(getattr(c, "key", "")) for c in order_by]
-        return rows, self.encode(scope, [last[n] for n in names])
+        return rows, self.encode(scope, [last[n] for n in paged_query.keys])
+
+
+_LIMIT = "page_limit"
+_AFTER = "page_after_"
+
+
+@dataclass(frozen=True)
+class PagedQuery:
+    """A query prepared for keyset paging: its first-page and following-page statements."""
+
+    first: Select[Any]
+    following: Select[Any]
+    keys: tuple[str, ...]
+
+
+def paged(query: Select[Any], order_by: Sequence[ColumnElement[Any]]) -> PagedQuery:
+    """Prepare ``query`` for :meth:`Pager.page`: build it once when it runs often."""
+    after: list[Any] = [bindparam(f"{_AFTER}{i}") for i in range(len(order_by))]
+    single = len(order_by) == 1
+    condition = order_by[0] > after[0] if single else tuple_(*order_by) > tuple_(*after)
+    ordered = query.order_by(*order_by)
+    return PagedQuery(
+        first=ordered.limit(bindparam(_LIMIT)),
+        following=ordered.where(condition).limit(bindparam(_LIMIT)),
+        keys=tuple(str(getattr(c, "key", "")) for c in order_by),
+    )
 
 
 def _bad_token(reason: str) -> Exception:

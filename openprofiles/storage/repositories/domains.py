@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from openprofiles.clock import to_utc
@@ -40,12 +40,17 @@ def _record(row: Row[Any]) -> DomainRecord:
     )
 
 
+# Built once: every request resolves its domain, and building a statement costs more than
+# running it.
+_FIND = select(domains).where(
+    domains.c.account == bindparam("account"),
+    domains.c.region == bindparam("region"),
+    domains.c.name == bindparam("name"),
+)
+
+
 def find(conn: Connection, account: str, region: str, name: str) -> DomainRecord | None:
-    row = conn.execute(
-        select(domains).where(
-            domains.c.account == account, domains.c.region == region, domains.c.name == name
-        )
-    ).first()
+    row = conn.execute(_FIND, {"account": account, "region": region, "name": name}).first()
     return _record(row) if row else None
 
 

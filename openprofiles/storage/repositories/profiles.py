@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
 
+from openprofiles.storage.paging import PagedQuery, paged
 from openprofiles.storage.tables import profile_keys, profiles
 
 # origin of a key row: see tables.profile_keys
@@ -48,18 +50,29 @@ def insert_profile(
 ) -> None:
     text = json.dumps(document, separators=(",", ":"))
     conn.execute(
-        insert(profiles).values(
-            domain_id=domain_id,
-            profile_id=profile_id,
-            document=text,
-            size=len(text.encode()),
-            created_at=now,
-            updated_at=now,
-        )
+        _INSERT_PROFILE,
+        {
+            "domain_id": domain_id,
+            "profile_id": profile_id,
+            "document": text,
+            "size": len(text.encode()),
+            "created_at": now,
+            "updated_at": now,
+        },
     )
     rows = _key_rows(domain_id, profile_id, standard_keys, STANDARD)
     if rows:
-        conn.execute(insert(profile_keys), rows)
+        conn.execute(_INSERT_KEY, rows)
+
+
+# The statements of the request path are built once: building one costs more than running it.
+_INSERT_PROFILE = insert(profiles)
+_INSERT_KEY = insert(profile_keys)
+_GET_DOCUMENTS = select(profiles.c.profile_id, profiles.c.document).where(
+    profiles.c.domain_id == bindparam("domain_id"),
+    profiles.c.profile_id.in_(bindparam("profile_ids", expanding=True)),
+)
+_GET_DOCUMENTS_FOR_UPDATE = _GET_DOCUMENTS.with_for_update()
 
 
 def get_documents(
@@ -67,12 +80,9 @@ def get_documents(
 ) -> dict[str, dict[str, Any]]:
     if not profile_ids:
         return {}
-    query = select(profiles.c.profile_id, profiles.c.document).where(
-        profiles.c.domain_id == domain_id, profiles.c.profile_id.in_(list(profile_ids))
-    )
-    if for_update:
-        query = query.with_for_update()
-    return {pid: json.loads(doc) for pid, doc in conn.execute(query)}
+    query = _GET_DOCUMENTS_FOR_UPDATE if for_update else _GET_DOCUMENTS
+    rows = conn.execute(query, {"domain_id": domain_id, "profile_ids": list(profile_ids)})
+    return {pid: json.loads(doc) for pid, doc in rows}
 
 
 def replace_document(
@@ -163,49 +173,62 @@ def remove_keys(
     return int(result.rowcount)
 
 
-def _condition(domain_id: int, key_name: str, values: Sequence[str]) -> Any:
+Conditions = Sequence[tuple[str, Sequence[str]]]
+
+
+def _condition(i: int) -> Any:
     return and_(
-        profile_keys.c.domain_id == domain_id,
-        profile_keys.c.key_name == key_name,
-        profile_keys.c.key_value.in_(list(values)),
+        profile_keys.c.domain_id == bindparam("domain_id"),
+        profile_keys.c.key_name == bindparam(f"key_{i}"),
+        profile_keys.c.key_value.in_(bindparam(f"values_{i}", expanding=True)),
     )
 
 
-def search_query(
-    domain_id: int, conditions: Sequence[tuple[str, Sequence[str]]], match_all: bool
-) -> Any:
-    """Profile ids having a value of each key (``match_all``) or of any key."""
+def search_params(domain_id: int, conditions: Conditions) -> dict[str, Any]:
+    """The parameters of :func:`search_query` and :func:`matched_keys` for ``conditions``."""
+    params: dict[str, Any] = {"domain_id": domain_id}
+    for i, (name, values) in enumerate(conditions):
+        params[f"key_{i}"] = name
+        params[f"values_{i}"] = list(values)
+    return params
+
+
+@lru_cache(maxsize=32)
+def search_query(count: int, match_all: bool) -> PagedQuery:
+    """Profile ids having a value of each of ``count`` keys (``match_all``) or of any; paged
+    by profile id. Parameters from :func:`search_params`."""
     if match_all:
-        first, *rest = conditions
-        query = select(profile_keys.c.profile_id).where(_condition(domain_id, *first))
-        for name, values in rest:
+        query = select(profile_keys.c.profile_id).where(_condition(0))
+        for i in range(1, count):
             query = query.where(
                 profile_keys.c.profile_id.in_(
-                    select(profile_keys.c.profile_id).where(_condition(domain_id, name, values))
+                    select(profile_keys.c.profile_id).where(_condition(i))
                 )
             )
     else:
-        query = select(profile_keys.c.profile_id).where(
-            or_(*(_condition(domain_id, n, v) for n, v in conditions))
+        query = select(profile_keys.c.profile_id).where(or_(*(_condition(i) for i in range(count))))
+    query = query.distinct()
+    return paged(query, [query.selected_columns.profile_id])
+
+
+@lru_cache(maxsize=32)
+def _matched_keys_query(count: int) -> Any:
+    return (
+        select(profile_keys.c.profile_id, profile_keys.c.key_name, profile_keys.c.key_value)
+        .where(
+            profile_keys.c.profile_id.in_(bindparam("profile_ids", expanding=True)),
+            or_(*(_condition(i) for i in range(count))),
         )
-    return query.distinct()
+        .distinct()
+    )
 
 
 def matched_keys(
-    conn: Connection,
-    domain_id: int,
-    profile_ids: Sequence[str],
-    conditions: Sequence[tuple[str, Sequence[str]]],
+    conn: Connection, domain_id: int, profile_ids: Sequence[str], conditions: Conditions
 ) -> list[tuple[str, str, str]]:
     """(profile_id, key_name, key_value) for each searched key value the profiles have."""
     if not profile_ids:
         return []
-    rows = conn.execute(
-        select(profile_keys.c.profile_id, profile_keys.c.key_name, profile_keys.c.key_value)
-        .where(
-            profile_keys.c.profile_id.in_(list(profile_ids)),
-            or_(*(_condition(domain_id, n, v) for n, v in conditions)),
-        )
-        .distinct()
-    )
+    params = {**search_params(domain_id, conditions), "profile_ids": list(profile_ids)}
+    rows = conn.execute(_matched_keys_query(len(conditions)), params)
     return [(p, n, v) for p, n, v in rows]
