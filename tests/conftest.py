@@ -1,24 +1,18 @@
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.databases import BACKENDS, postgres_available, temporary_database_url
-
-_PG = postgres_available()
+from tests.support.databases import BACKENDS, require_backend, temporary_database_url
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """Each storage-touching test runs once on SQLite and once on PostgreSQL."""
     name: str = request.param
-    if name == "postgresql" and not _PG:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not reachable; .ci/run should have started it")
-        pytest.skip("PostgreSQL is not reachable")
+    require_backend(name)
     return name
 
 

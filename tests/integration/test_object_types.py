@@ -4,9 +4,7 @@ the bad-input sweep over every object-type and object operation."""
 from __future__ import annotations
 
 import json
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -14,26 +12,10 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.databases import BACKENDS, postgres_available, temporary_database_url
-from tests.support.live_server import LiveServer, running_server
+from tests.support.live_server import LiveServer
 from tests.support.model_values import violations
 from tests.support.raw_client import call
 from tests.support.snapshot import database_snapshot
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def module_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[LiveServer, str]]:
-    """One server (and database) per module and backend: tests use their own domains."""
-    backend: str = request.param
-    if backend == "postgresql" and not postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not reachable; .ci/run should have started it")
-        pytest.skip("PostgreSQL is not reachable")
-    tmp = tmp_path_factory.mktemp(backend)
-    with temporary_database_url(backend, tmp) as url, running_server(url, tmp / "data") as srv:
-        yield srv, url
 
 
 @pytest.fixture

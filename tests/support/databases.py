@@ -29,6 +29,24 @@ def postgres_available() -> bool:
         return False
 
 
+_available: dict[str, bool] = {}
+
+
+def require_backend(name: str) -> None:
+    """Skip the test when ``name`` is unreachable here; fail instead under CI, where .ci/run
+    starts PostgreSQL."""
+    import pytest
+
+    if name != "postgresql":
+        return
+    if name not in _available:
+        _available[name] = postgres_available()
+    if not _available[name]:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not reachable; .ci/run should have started it")
+        pytest.skip("PostgreSQL is not reachable")
+
+
 @contextmanager
 def temporary_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     """Yield a URL to an empty database of ``backend``; drop it afterwards."""
