@@ -232,6 +232,10 @@ def _lock_hash(domain_id: int, *parts: str) -> int:
     return int.from_bytes(digest.digest(), "big", signed=True)
 
 
+# Batches up to this size are mapped inside the write transaction (see put_many).
+_MAP_INSIDE_UP_TO = 4
+
+
 class ObjectService:
     def __init__(
         self,
@@ -266,15 +270,20 @@ class ObjectService:
         others; an unknown domain or object type raises for the whole batch.
         """
         self._maybe_purge()
-        with self.database.read() as conn:
-            record = require_domain(conn, caller, domain)
-            found = self.object_types.require(conn, record.id, domain, object_type)
-        # Parse and map outside the write transaction: it is the costly part and needs no lock.
-        prepared = self._prepare_all(found.definition, texts)
+        prepared = None
+        found_text = None
+        if len(texts) > _MAP_INSIDE_UP_TO:
+            with self.database.read() as conn:
+                record = require_domain(conn, caller, domain)
+                found = self.object_types.require(conn, record.id, domain, object_type)
+            # Parse and map a batch outside the write transaction: it is the costly part and
+            # needs no lock. A few objects map faster than a second transaction costs.
+            prepared = self._prepare_all(found.definition, texts)
+            found_text = found.record.definition_text
         with self.database.write() as conn:
             record = require_domain(conn, caller, domain)
             current = self.object_types.require(conn, record.id, domain, object_type)
-            if current.record.definition_text != found.record.definition_text:
+            if prepared is None or current.record.definition_text != found_text:
                 prepared = self._prepare_all(current.definition, texts)
             batch = _Batch(self, conn, record, current.definition, prepared)
             results = batch.run()
@@ -395,6 +404,7 @@ class _Batch:
         self.expires_at = self.now + timedelta(days=int(days)) if days else None
         self.dead_letters: list[dict[str, Any]] = []
         self.owners: dict[tuple[str, str], set[str]] = {}
+        # Object-origin key rows this batch adds (rows already stored are skipped on insert).
         self.object_key_rows: set[tuple[str, str, str]] = set()
         self.new_profile_keys: list[tuple[int, str, str, str, str]] = []
         self.pending: dict[tuple[str, str], _Pending] = {}
@@ -438,10 +448,9 @@ class _Batch:
             hashes = [_lock_hash(domain_id, "key", n, v) for n, v in pairs]
             hashes += [_lock_hash(domain_id, "object", t, u) for t, u in refs]
             repo.advisory_lock(self.conn, hashes)
-        for name, value, profile_id, origin in repo.key_owners(self.conn, domain_id, pairs):
-            self.owners.setdefault((name, value), set()).add(profile_id)
-            if origin == OBJECT:
-                self.object_key_rows.add((name, value, profile_id))
+        for name, value, one, another in repo.key_owners(self.conn, domain_id, pairs):
+            # Two owners stand for "several": enough to tell an ambiguous key.
+            self.owners[(name, value)] = {one, another}
         self.stored = repo.find_objects(self.conn, domain_id, refs)
 
     def _match(self, keys: list[ExtractedKey]) -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from openprofiles.clock import to_utc
@@ -17,29 +17,35 @@ from openprofiles.storage.tables import object_types
 @dataclass(frozen=True)
 class ObjectTypeRecord:
     name: str
-    definition: dict[str, Any]  # the members as given, without DomainName, name and Tags
     definition_text: str
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        """The members as given, without DomainName, name and Tags. Parsed on demand: the
+        ingestion path only compares the text (built definitions are cached by it)."""
+        parsed: dict[str, Any] = json.loads(self.definition_text)
+        return parsed
 
 
 def _record(row: Row[Any]) -> ObjectTypeRecord:
     m = row._mapping
     return ObjectTypeRecord(
         name=m["name"],
-        definition=json.loads(m["definition"]),
         definition_text=m["definition"],
         created_at=to_utc(m["created_at"]),
         updated_at=to_utc(m["updated_at"]),
     )
 
 
+_FIND = select(object_types).where(
+    object_types.c.domain_id == bindparam("domain_id"), object_types.c.name == bindparam("name")
+)
+
+
 def find(conn: Connection, domain_id: int, name: str) -> ObjectTypeRecord | None:
-    row = conn.execute(
-        select(object_types).where(
-            object_types.c.domain_id == domain_id, object_types.c.name == name
-        )
-    ).first()
+    row = conn.execute(_FIND, {"domain_id": domain_id, "name": name}).first()
     return _record(row) if row else None
 
 

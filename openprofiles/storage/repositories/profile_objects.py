@@ -48,7 +48,12 @@ def chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
 def key_owners(
     conn: Connection, domain_id: int, pairs: Sequence[tuple[str, str]]
 ) -> list[tuple[str, str, str, str]]:
-    """(key_name, key_value, profile_id, origin) of every profile key among ``pairs``."""
+    """(key_name, key_value, one owner, another owner) for each of ``pairs`` some profile has.
+
+    Matching only needs to know whether a key value has exactly one owner, so at most two are
+    read (the lowest and highest profile id; equal when there is one) however many profiles
+    share a value: a company's account id on each of its contacts, a switchboard number.
+    """
     found: list[tuple[str, str, str, str]] = []
     by_name: dict[str, list[str]] = {}
     for name, value in pairs:
@@ -56,19 +61,26 @@ def key_owners(
     for name, values in by_name.items():
         for part in chunks(sorted(set(values))):
             rows = conn.execute(
-                select(
-                    profile_keys.c.key_name,
-                    profile_keys.c.key_value,
-                    profile_keys.c.profile_id,
-                    profile_keys.c.origin,
-                ).where(
-                    profile_keys.c.domain_id == domain_id,
-                    profile_keys.c.key_name == name,
-                    profile_keys.c.key_value.in_(list(part)),
-                )
+                _KEY_OWNERS, {"domain_id": domain_id, "key_name": name, "values": list(part)}
             )
-            found.extend((n, v, p, o) for n, v, p, o in rows)
+            found.extend((n, v, low, high) for n, v, low, high in rows)
     return found
+
+
+_KEY_OWNERS = (
+    select(
+        profile_keys.c.key_name,
+        profile_keys.c.key_value,
+        func.min(profile_keys.c.profile_id),
+        func.max(profile_keys.c.profile_id),
+    )
+    .where(
+        profile_keys.c.domain_id == bindparam("domain_id"),
+        profile_keys.c.key_name == bindparam("key_name"),
+        profile_keys.c.key_value.in_(bindparam("values", expanding=True)),
+    )
+    .group_by(profile_keys.c.key_name, profile_keys.c.key_value)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +162,12 @@ def profile_states(
 
 
 def _insert_many(
-    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    skip_existing: bool = False,
 ) -> None:
     """INSERT ``rows`` (tuples in ``columns`` order) with the driver's executemany.
 
@@ -184,6 +201,8 @@ def _insert_many(
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
         f"VALUES ({', '.join([marker] * len(columns))})"
+        # Same syntax on SQLite and PostgreSQL: rows already present are left as they are.
+        + (" ON CONFLICT DO NOTHING" if skip_existing else "")
     )
     conn.exec_driver_sql(sql, [tuple(row) for row in rows])
 
@@ -242,13 +261,15 @@ def replace_standard_keys(
 
 
 def insert_profile_keys(conn: Connection, rows: Sequence[tuple[int, str, str, str, str]]) -> None:
-    """(domain_id, key_name, key_value, profile_id, origin) rows, already deduplicated."""
+    """(domain_id, key_name, key_value, profile_id, origin) rows, deduplicated; a row the
+    profile already has is skipped."""
     # In index order: neighbouring inserts then touch the same b-tree pages.
     _insert_many(
         conn,
         profile_keys,
         ("domain_id", "key_name", "key_value", "profile_id", "origin"),
         sorted(rows),
+        skip_existing=True,
     )
 
 
