@@ -141,9 +141,8 @@ class App:
                     return _json(503, {"status": "starting"})
                 return _json(200, {"status": "ok"})
             if request.path == PREFIX + "metrics" and request.method == "GET":
-                return HttpResponse(
-                    200, {"Content-Type": CONTENT_TYPE}, self.metrics.render().encode()
-                )
+                text = self.metrics.render(self._database)
+                return HttpResponse(200, {"Content-Type": CONTENT_TYPE}, text.encode())
             if self.extensions is not None:
                 return await self.extensions.handle(request)
         if self.gateway is None:

@@ -1,8 +1,10 @@
 """Prometheus text-format metrics, kept in process (no client library needed for three series).
 
 ``openprofiles_requests_total{service,operation,status}`` (counter),
-``openprofiles_request_duration_seconds{service,operation}`` (histogram) and
-``openprofiles_requests_in_flight`` (gauge).
+``openprofiles_request_duration_seconds{service,operation}`` (histogram),
+``openprofiles_requests_in_flight`` (gauge), and on SQLite the group commit's
+``openprofiles_write_groups_total`` and ``openprofiles_grouped_writes_total`` (counters: their
+ratio is the number of writes one commit served).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left
 from collections import defaultdict
+from typing import Any
 
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -46,8 +49,8 @@ class Metrics:
             histogram.count += 1
             histogram.total += seconds
 
-    def render(self) -> str:
-        """The Prometheus text exposition of every series."""
+    def render(self, database: Any = None) -> str:
+        """The Prometheus text exposition of every series (and ``database``'s group commit)."""
         lines = [
             "# HELP openprofiles_requests_total Requests answered, by service, operation, status.",
             "# TYPE openprofiles_requests_total counter",
@@ -76,5 +79,15 @@ class Metrics:
                 "# HELP openprofiles_requests_in_flight Requests being answered now.",
                 "# TYPE openprofiles_requests_in_flight gauge",
                 f"openprofiles_requests_in_flight {self.in_flight}",
+            ]
+        if getattr(database, "dialect", None) == "sqlite":
+            lines += [
+                "# HELP openprofiles_write_groups_total Write transactions committed for groups "
+                "of requests.",
+                "# TYPE openprofiles_write_groups_total counter",
+                f"openprofiles_write_groups_total {database.write_groups}",
+                "# HELP openprofiles_grouped_writes_total Requests' writes made in those groups.",
+                "# TYPE openprofiles_grouped_writes_total counter",
+                f"openprofiles_grouped_writes_total {database.grouped_writes}",
             ]
         return "\n".join(lines) + "\n"

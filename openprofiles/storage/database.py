@@ -5,24 +5,59 @@ connection guarded by a lock and start with ``BEGIN IMMEDIATE``, so concurrent r
 in Python instead of surfacing "database is locked"; reads use their own pooled connections and
 see the last committed state. PostgreSQL uses ordinary pooled connections for both.
 
+Group commit (SQLite, server only): once :meth:`Database.group_commits_on` names an event
+loop, every write made on that loop's thread joins one open transaction, each inside its own
+savepoint (a failing write undoes only itself), and the transaction commits once, on the
+loop's next turn. The caller learns which group its writes joined (:meth:`Database.joined`)
+and answers its client only after that group is committed, so no acknowledged write can be
+lost, while one commit (and its fsync) serves every request that arrived together.
+
 Nothing above ``storage`` imports a dialect: callers use :meth:`Database.read` and
 :meth:`Database.write` and the repositories.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, pool
+from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event, pool
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 # Page cache of the single write connection: bulk ingestion updates several indexes per object,
 # and SQLite's default 2 MiB cache makes it spill dirty pages mid-transaction (about 2x slower).
 WRITE_CACHE_KIB = 65536
+
+
+class WriteGroup:
+    """One shared write transaction on the event loop's thread, and the future of its commit."""
+
+    def __init__(self, connection: Connection, transaction: RootTransaction, done: Any) -> None:
+        self.connection = connection
+        self.transaction = transaction
+        self.done: asyncio.Future[None] = done
+        self.writes = 0
+
+    def finish(self, error: BaseException | None) -> None:
+        if self.done.done():
+            return
+        if error is None:
+            self.done.set_result(None)
+        else:
+            self.done.set_exception(error)
+
+
+# The group the current request's writes joined (a request runs in its own task and context).
+_joined: contextvars.ContextVar[WriteGroup | None] = contextvars.ContextVar(
+    "openprofiles_write_group", default=None
+)
 
 
 class Database:
@@ -31,6 +66,11 @@ class Database:
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
         self._write_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._group: WriteGroup | None = None
+        self.write_groups = 0  # groups committed or failed, and the writes they held
+        self.grouped_writes = 0
         if self.dialect == "sqlite":
             database = parsed.database or ""
             if database and database != ":memory:":
@@ -92,13 +132,107 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A read-write transaction, committed when the block exits without an exception."""
-        if self.dialect == "sqlite":
+        """A read-write transaction, committed when the block exits without an exception.
+
+        On the group-commit thread the block is a savepoint of the open group instead, and
+        "committed" means: when the group's future (:meth:`joined`) resolves.
+        """
+        if self._loop_thread is not None and threading.get_ident() == self._loop_thread:
+            with self._group_write() as conn:
+                yield conn
+        elif self.dialect == "sqlite":
             with self._write_lock, self.write_engine.begin() as conn:
                 yield conn
         else:
             with self.write_engine.begin() as conn:
                 yield conn
+
+    def group_commits_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Group the writes made on ``loop``'s thread (the calling thread), SQLite only."""
+        if self.dialect != "sqlite":
+            raise ValueError("group commit is for SQLite's single writer")
+        self._loop = loop
+        self._loop_thread = threading.get_ident()
+
+    @staticmethod
+    def joined() -> WriteGroup | None:
+        """The group this request's writes joined, if any; forgets it (asked once per request)."""
+        group = _joined.get()
+        if group is not None:
+            _joined.set(None)
+        return group
+
+    @contextmanager
+    def _group_write(self) -> Iterator[Connection]:
+        group = self._group or self._open_group()
+        _joined.set(group)
+        group.writes += 1
+        self.grouped_writes += 1
+        # Savepoints straight on the driver: these blocks never nest (one runs at a time on
+        # this thread), and SQLAlchemy's own savepoints cost more than the statements inside.
+        driver = group.connection.connection.driver_connection
+        assert driver is not None
+        driver.execute("SAVEPOINT request")
+        try:
+            yield group.connection
+        except BaseException as exc:
+            try:
+                driver.execute("ROLLBACK TO request")
+                driver.execute("RELEASE request")
+            except Exception:
+                pass  # reported below: the transaction is gone
+            # After some failures (disk full, I/O error) SQLite drops the whole transaction:
+            # then the group cannot commit, and every request in it fails (none was answered).
+            if not driver.in_transaction:
+                self._end_group(group, exc)
+            raise
+        driver.execute("RELEASE request")
+
+    def _open_group(self) -> WriteGroup:
+        assert self._loop is not None
+        self._write_lock.acquire()
+        try:
+            connection = self.write_engine.connect()
+            try:
+                transaction = connection.begin()
+            except BaseException:
+                connection.close()
+                raise
+        except BaseException:
+            self._write_lock.release()
+            raise
+        group = WriteGroup(connection, transaction, self._loop.create_future())
+        self._group = group
+        self.write_groups += 1
+        # Commit on the turn after next: requests that arrive meanwhile join this group.
+        self._loop.call_soon(self._loop.call_soon, self.commit_group)
+        return group
+
+    def commit_group(self) -> None:
+        """Commit the open group, if any, and resolve its future (run by the event loop)."""
+        group = self._group
+        if group is None:
+            return
+        try:
+            group.transaction.commit()
+        except BaseException as exc:
+            self._end_group(group, exc)
+        else:
+            self._end_group(group, None)
+
+    def _end_group(self, group: WriteGroup, error: BaseException | None) -> None:
+        if self._group is not group:
+            return
+        self._group = None
+        try:
+            if error is not None and group.transaction.is_active:
+                # A failed rollback leaves nothing to undo; the error is reported below.
+                with contextlib.suppress(DBAPIError):
+                    group.transaction.rollback()
+            group.connection.close()
+        finally:
+            self._write_lock.release()
+            group.finish(error)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -107,6 +241,7 @@ class Database:
             yield conn
 
     def close(self) -> None:
+        self.commit_group()
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()

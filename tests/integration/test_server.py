@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -45,6 +47,52 @@ def test_health_and_metrics(live_server: LiveServer) -> None:
     access = [line for line in live_server.log().splitlines() if "openprofiles.access" in line]
     assert any('"GET /domains" 200' in line and "op=ListDomains account=000000000000" in line
                for line in access)  # fmt: skip
+
+
+def test_concurrent_writes_each_stand_or_fall_alone(
+    live_server: LiveServer, database_url: str
+) -> None:
+    """Concurrent creates, a third of them refused (no such domain): every answered profile
+    is there and no refused one is; on SQLite the writes were committed in groups."""
+    live_server.client().create_domain(DomainName="d", DefaultExpirationDays=1)
+
+    def create(i: int) -> str | None:
+        domain = "d" if i % 3 else "missing"
+        try:
+            return str(
+                live_server.client().create_profile(DomainName=domain, FirstName=f"p{i}")[
+                    "ProfileId"
+                ]
+            )
+        except ClientError as err:
+            assert err.response["Error"]["Code"] == "ResourceNotFoundException"
+            return None
+
+    with ThreadPoolExecutor(12) as pool:
+        answered = list(pool.map(create, range(120)))
+    created = {pid for pid in answered if pid}
+    assert len(created) == 80
+    found = live_server.client().search_profiles(
+        DomainName="d", KeyName="_fullName", Values=[f"p{i}" for i in range(120) if i % 3][:20]
+    )
+    assert len(found["Items"]) == 20
+    stored: set[str] = set()
+    ids = sorted(created)
+    for start in range(0, len(ids), 20):
+        batch = live_server.client().batch_get_profile(
+            DomainName="d", ProfileIds=ids[start : start + 20]
+        )
+        stored |= {p["ProfileId"] for p in batch["Profiles"]}
+    assert stored == created
+    _, text = _get(live_server.endpoint + "/_openprofiles/metrics")
+    if database_url.startswith("sqlite"):
+        grouped = re.search(rb"^openprofiles_grouped_writes_total (\d+)$", text, re.M)
+        groups = re.search(rb"^openprofiles_write_groups_total (\d+)$", text, re.M)
+        assert grouped and groups
+        assert int(grouped.group(1)) == 121  # the domain and every create, refused or not
+        assert 1 <= int(groups.group(1)) <= 121
+    else:
+        assert b"openprofiles_write_groups_total" not in text
 
 
 def test_presigned_url_and_encoded_arn_path(live_server: LiveServer) -> None:

@@ -1,0 +1,120 @@
+"""Group commit on SQLite: writes made on the event loop share one transaction and one commit."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from openprofiles.storage.database import Database, WriteGroup
+from openprofiles.storage.tables import tags
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Database:
+    db = Database.open(f"sqlite:///{tmp_path / 'group.db'}")
+    yield db  # type: ignore[misc]
+    db.close()
+
+
+def _insert(database: Database, key: str) -> WriteGroup | None:
+    with database.write() as conn:
+        conn.execute(
+            tags.insert().values(account="a", resource_arn="arn", tag_key=key, tag_value="v")
+        )
+    return database.joined()
+
+
+def _keys(database: Database) -> set[str]:
+    with database.read() as conn:
+        return set(conn.execute(select(tags.c.tag_key)).scalars())
+
+
+def test_writes_made_together_commit_once_and_only_then_become_visible(
+    database: Database,
+) -> None:
+    async def main() -> None:
+        database.group_commits_on(asyncio.get_running_loop())
+        groups = [_insert(database, key) for key in ("a", "b", "c")]
+        assert groups[0] is not None and all(g is groups[0] for g in groups)
+        assert groups[0].writes == 3
+        assert _keys(database) == set()  # not committed yet: nobody may be answered
+        await groups[0].done
+        assert _keys(database) == {"a", "b", "c"}
+        later = _insert(database, "d")  # the next turn opens a new group
+        assert later is not None and later is not groups[0]
+        await later.done
+
+    asyncio.run(main())
+    assert _keys(database) == {"a", "b", "c", "d"}
+
+
+def test_a_failing_write_undoes_only_itself(database: Database) -> None:
+    async def main() -> None:
+        database.group_commits_on(asyncio.get_running_loop())
+        first = _insert(database, "kept")
+        with pytest.raises(ValueError), database.write() as conn:
+            conn.execute(
+                tags.insert().values(account="a", resource_arn="arn", tag_key="x", tag_value="v")
+            )
+            raise ValueError("the request is refused")
+        failed = database.joined()
+        assert failed is first is not None
+        await first.done
+
+    asyncio.run(main())
+    assert _keys(database) == {"kept"}
+
+
+def test_a_lost_transaction_fails_every_write_of_its_group(database: Database) -> None:
+    async def main() -> None:
+        database.group_commits_on(asyncio.get_running_loop())
+        first = _insert(database, "lost")
+        # As after a disk-full error: SQLite has rolled the whole transaction back.
+        with pytest.raises(OSError, match="disk full"), database.write() as conn:
+            conn.exec_driver_sql("ROLLBACK")
+            raise OSError("disk full")
+        assert first is not None and database.joined() is first
+        with pytest.raises(OSError, match="disk full"):  # every request of the group fails
+            await first.done
+        after = _insert(database, "after")  # the writer is free again
+        assert after is not None and after is not first
+        await after.done
+
+    asyncio.run(main())
+    assert _keys(database) == {"after"}
+
+
+def test_other_threads_write_alone_after_the_group_commits(database: Database) -> None:
+    async def main() -> None:
+        database.group_commits_on(asyncio.get_running_loop())
+        group = _insert(database, "loop")
+        assert group is not None
+        result: list[WriteGroup | None] = []
+        worker = threading.Thread(target=lambda: result.append(_insert(database, "thread")))
+        worker.start()
+        await group.done
+        await asyncio.to_thread(worker.join)
+        assert result == [None]  # committed on its own, before its write() returned
+
+    asyncio.run(main())
+    assert _keys(database) == {"loop", "thread"}
+
+
+def test_close_commits_the_open_group(database: Database) -> None:
+    async def main() -> WriteGroup | None:
+        database.group_commits_on(asyncio.get_running_loop())
+        group = _insert(database, "pending")
+        database.close()
+        return group
+
+    group = asyncio.run(main())
+    assert group is not None and group.done.done() and group.done.exception() is None
+    reopened = Database.open(database.url)
+    try:
+        assert _keys(reopened) == {"pending"}
+    finally:
+        reopened.close()
