@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from openprofiles.context import RequestContext
 from openprofiles.errors import invalid
-from openprofiles.handlers.registry import CUSTOMER_PROFILES, Params, operation
+from openprofiles.handlers.registry import CUSTOMER_PROFILES, Params, combined, operation
 
 
 @operation(CUSTOMER_PROFILES, "PutProfileObject")
@@ -16,6 +17,30 @@ def put_profile_object(ctx: RequestContext, req: Params) -> Params:
         ctx.caller, req["DomainName"], req["ObjectTypeName"], req["Object"]
     )
     return {"ProfileObjectUniqueKey": result.unique_key}
+
+
+def _same_type(ctx: RequestContext, req: Params) -> Hashable:
+    return (ctx.caller.account, ctx.caller.region, req["DomainName"], req["ObjectTypeName"])
+
+
+@combined(CUSTOMER_PROFILES, "PutProfileObject", key=_same_type)
+def put_profile_objects(calls: Sequence[tuple[RequestContext, Params]]) -> list[Params | Exception]:
+    """Concurrent PutProfileObject calls for one object type: one ``put_many``, in arrival
+    order, each object standing or falling alone (as the calls one after the other would)."""
+    ctx, first = calls[0]
+    try:
+        results = ctx.services.objects.put_many(
+            ctx.caller,
+            first["DomainName"],
+            first["ObjectTypeName"],
+            [req["Object"] for _, req in calls],
+        )
+    except Exception as exc:  # no such domain or object type: the same answer for every call
+        return [exc] * len(calls)
+    return [
+        result if isinstance(result, Exception) else {"ProfileObjectUniqueKey": result.unique_key}
+        for result in results
+    ]
 
 
 @operation(CUSTOMER_PROFILES, "ListProfileObjects")

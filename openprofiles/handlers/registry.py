@@ -2,12 +2,15 @@
 
 A handler takes the request context and the parsed, validated input (a dict keyed by the
 model's member names, as botocore's ``params``) and returns the output dict keyed the same way
-(unset members simply absent; timestamps as ``datetime``). It runs in a worker thread.
+(unset members simply absent; timestamps as ``datetime``). On SQLite it runs on the event
+loop's thread, on PostgreSQL in a worker thread (protocol/gateway.py). An operation may also
+register a combined form (:func:`combined`) that answers concurrent calls together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from openprofiles.context import RequestContext
@@ -19,6 +22,44 @@ CUSTOMER_PROFILES = "customer-profiles"
 B2BI = "b2bi"
 
 _HANDLERS: dict[tuple[str, str], Handler] = {}
+
+
+@dataclass(frozen=True)
+class Combiner:
+    """Answers several concurrent calls of one operation in one go.
+
+    ``key`` says which calls may share a run (same account, domain, ...); ``run`` takes them
+    in arrival order and returns one output or exception per call, at the call's position.
+    """
+
+    key: Callable[[RequestContext, Params], Hashable]
+    run: Callable[[Sequence[tuple[RequestContext, Params]]], list[Params | Exception]]
+
+
+_COMBINERS: dict[tuple[str, str], Combiner] = {}
+
+
+def combined(
+    service: str, name: str, key: Callable[[RequestContext, Params], Hashable]
+) -> Callable[
+    [Callable[[Sequence[tuple[RequestContext, Params]]], list[Params | Exception]]],
+    Callable[[Sequence[tuple[RequestContext, Params]]], list[Params | Exception]],
+]:
+    """Register the decorated function as the combined form of an operation's handler: the
+    gateway may send it the calls that arrive together instead of one handler call each."""
+
+    def register(
+        fn: Callable[[Sequence[tuple[RequestContext, Params]]], list[Params | Exception]],
+    ) -> Callable[[Sequence[tuple[RequestContext, Params]]], list[Params | Exception]]:
+        _COMBINERS[(service, name)] = Combiner(key, fn)
+        return fn
+
+    return register
+
+
+def find_combiner(service: str, name: str) -> Combiner | None:
+    load_all()
+    return _COMBINERS.get((service, name))
 
 
 def operation(service: str, name: str) -> Callable[[Handler], Handler]:

@@ -22,7 +22,7 @@ from openprofiles.clock import Clock, SystemClock
 from openprofiles.config import Credential
 from openprofiles.context import Caller, RequestContext
 from openprofiles.errors import ErrorKind, ServiceError
-from openprofiles.handlers.registry import find_handler
+from openprofiles.handlers.registry import Combiner, find_combiner, find_handler
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.protocol.models import B2BI, CUSTOMER_PROFILES
 from openprofiles.protocol.parser import parse_json_request, parse_rest_request
@@ -80,6 +80,9 @@ class Gateway:
         self.database: Any = getattr(services, "database", None)
         self.inline = getattr(self.database, "dialect", None) == "sqlite"
         self._grouping = False
+        # Calls waiting for their combined run: (operation, key) -> [(ctx, params, future)].
+        self._waiting: dict[tuple[str, Any], list[tuple[RequestContext, Any, Any]]] = {}
+        self._runs: set[asyncio.Task[None]] = set()
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
@@ -97,7 +100,10 @@ class Gateway:
                     f"{operation} is not implemented by openprofiles yet",
                 )
             ctx = RequestContext(caller, self.services, request_id)
-            if self.inline and operation not in THREADED_OPERATIONS:
+            combiner = find_combiner(service, operation)
+            if combiner is not None:
+                output = await self._combined(operation, combiner, ctx, params)
+            elif self.inline and operation not in THREADED_OPERATIONS:
                 output = await self._inline(handler, ctx, params)
             else:
                 output = await anyio.to_thread.run_sync(functools.partial(handler, ctx, params))
@@ -115,12 +121,15 @@ class Gateway:
         response.account = account
         return response
 
-    async def _inline(self, handler: Any, ctx: RequestContext, params: dict[str, Any]) -> Any:
-        """Run ``handler`` on the loop's thread; its writes join the loop's write group, and
-        the answer (success or error) waits until that group is committed."""
+    def _group_commits(self) -> None:
         if not self._grouping:
             self.database.group_commits_on(asyncio.get_running_loop())
             self._grouping = True
+
+    async def _inline(self, handler: Any, ctx: RequestContext, params: dict[str, Any]) -> Any:
+        """Run ``handler`` on the loop's thread; its writes join the loop's write group, and
+        the answer (success or error) waits until that group is committed."""
+        self._group_commits()
         try:
             output = handler(ctx, params)
         finally:
@@ -128,6 +137,47 @@ class Gateway:
             if group is not None:
                 await asyncio.shield(group.done)
         return output
+
+    async def _combined(
+        self, operation: str, combiner: Combiner, ctx: RequestContext, params: dict[str, Any]
+    ) -> Any:
+        """Answer this call together with the others of the same key that arrive in this turn
+        of the event loop: one combined run (on the loop's thread on SQLite, else a worker
+        thread) instead of one handler call each."""
+        loop = asyncio.get_running_loop()
+        slot = (operation, combiner.key(ctx, params))
+        waiting = self._waiting.get(slot)
+        if waiting is None:
+            waiting = self._waiting[slot] = []
+            run = loop.create_task(self._run_combined(slot, combiner))
+            self._runs.add(run)  # the loop keeps only a weak reference to a task
+            run.add_done_callback(self._runs.discard)
+        future: asyncio.Future[tuple[Any, Any]] = loop.create_future()
+        waiting.append((ctx, params, future))
+        outcome, group = await future
+        if group is not None:
+            await asyncio.shield(group.done)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    async def _run_combined(self, slot: tuple[str, Any], combiner: Combiner) -> None:
+        calls = self._waiting.pop(slot)
+        group = None
+        try:
+            if self.inline:
+                self._group_commits()
+                outcomes = combiner.run([(ctx, params) for ctx, params, _ in calls])
+                group = self.database.joined()
+            else:
+                outcomes = await anyio.to_thread.run_sync(
+                    combiner.run, [(ctx, params) for ctx, params, _ in calls]
+                )
+        except Exception as exc:
+            outcomes = [exc] * len(calls)
+        for (_, _, future), outcome in zip(calls, outcomes, strict=True):
+            if not future.done():  # a caller that went away was cancelled
+                future.set_result((outcome, group))
 
 
 def _route_and_parse(service: str, request: HttpRequest) -> tuple[str, dict[str, Any]]:

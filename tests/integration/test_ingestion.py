@@ -212,6 +212,47 @@ def test_concurrent_objects_with_one_key_make_one_profile(live_server: Any, doma
     assert (stats["ProfileCount"], stats["ObjectCount"]) == (3, 24)
 
 
+def test_concurrent_objects_are_each_answered_alone(live_server: Any, domain: str) -> None:
+    """Calls that arrive together (and may be placed together) still get their own answers:
+    a malformed object or an unknown type fails only its own call."""
+    clients = [live_server.client("customer-profiles") for _ in range(12)]
+    barrier = threading.Barrier(len(clients))
+    answers: dict[int, str] = {}
+
+    def worker(n: int) -> None:
+        barrier.wait()
+        for round_ in range(4):
+            i = n * 4 + round_
+            type_name, text = "contacts", json.dumps({"id": f"k{i}", "email": f"k{i}@x.com"})
+            if i % 7 == 0:
+                text = "{not json"
+            elif i % 11 == 0:
+                type_name = "missing"
+            try:
+                answers[i] = clients[n].put_profile_object(
+                    DomainName=domain, ObjectTypeName=type_name, Object=text
+                )["ProfileObjectUniqueKey"]
+            except ClientError as err:
+                answers[i] = err.response["Error"]["Code"]
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(len(clients))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stored = 0
+    for i in range(48):
+        if i % 7 == 0:
+            assert answers[i] == "BadRequestException", i
+        elif i % 11 == 0:
+            assert answers[i] == "ResourceNotFoundException", i
+        else:
+            assert answers[i] == f"k{i}", i  # the UNIQUE key's value
+            assert len(_find(clients[0], domain, "_email", f"k{i}@x.com")) == 1
+            stored += 1
+    assert _stats(clients[0], domain)["ObjectCount"] == stored
+
+
 def test_list_objects_with_filter_paging_delete_and_stats(cp: Any, domain: str) -> None:
     for i in range(5):
         _put(cp, domain, {"id": f"c{i}", "email": "p@example.com", "tag": f"t{i % 2}"})

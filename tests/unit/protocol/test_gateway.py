@@ -188,3 +188,47 @@ def test_unknown_b2bi_target(gateway: Gateway) -> None:
     response = _run(gateway, _b2bi("Teleport", b"{}"))
     assert response.status == 404
     assert json.loads(response.body)["__type"] == "UnknownOperationException"
+
+
+def test_calls_arriving_together_share_one_combined_run(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry.load_all()
+    runs: list[list[str]] = []
+
+    def put_all(calls: Any) -> list[dict[str, Any] | Exception]:
+        runs.append([req["Object"] for _, req in calls])
+        return [
+            ServiceError(ErrorKind.INVALID, "refused")
+            if req["Object"] == "bad"
+            else {"ProfileObjectUniqueKey": req["Object"]}
+            for _, req in calls
+        ]
+
+    def same_type(ctx: RequestContext, req: dict[str, Any]) -> Any:
+        return (req["DomainName"], req["ObjectTypeName"])
+
+    monkeypatch.setitem(
+        registry._COMBINERS,
+        (CUSTOMER_PROFILES, "PutProfileObject"),
+        registry.Combiner(same_type, put_all),
+    )
+    objects = ["a", "bad", "c", "d"]
+    responses: dict[str, HttpResponse] = {}
+
+    async def put(obj: str) -> None:
+        body = json.dumps({"ObjectTypeName": "t", "Object": obj}).encode()
+        responses[obj] = await gateway.handle(_rest("PUT", "/domains/d/profiles/objects", body))
+
+    async def go() -> None:
+        async with anyio.create_task_group() as group:
+            for obj in objects:
+                group.start_soon(put, obj)
+
+    anyio.run(go)
+    assert runs == [objects]  # one run, in arrival order
+    for obj in ("a", "c", "d"):
+        assert responses[obj].status == 200
+        assert json.loads(responses[obj].body) == {"ProfileObjectUniqueKey": obj}
+    assert responses["bad"].status == 400
+    assert json.loads(responses["bad"].body)["Message"] == "refused"
