@@ -10,9 +10,11 @@ fields of the same ContentTypes in every type, or values would not compare equal
 from __future__ import annotations
 
 import builtins
+import json
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from threading import Lock
 from typing import Any, Final
@@ -22,7 +24,7 @@ from sqlalchemy import Connection
 from openprofiles import arns
 from openprofiles.clock import Clock
 from openprofiles.context import Caller
-from openprofiles.errors import invalid, not_found, quota
+from openprofiles.errors import ServiceError, invalid, not_found, quota
 from openprofiles.ingest import (
     STANDARD_OBJECT_TYPES,
     ObjectTypeDefinition,
@@ -31,10 +33,11 @@ from openprofiles.ingest import (
     list_templates,
     normalise_key,
 )
+from openprofiles.ingest.mapping import map_object, parse_object
 from openprofiles.ingest.object_type import RESERVED_LOOKUP_ONLY_KEYS
 from openprofiles.services.domains import require_domain
 from openprofiles.services.quotas import quota as quota_limit
-from openprofiles.services.standard_keys import STANDARD_KEY_NAMES
+from openprofiles.services.standard_keys import STANDARD_KEY_NAMES, standard_keys
 from openprofiles.services.tags import TagService
 from openprofiles.storage.database import Database
 from openprofiles.storage.paging import Pager
@@ -210,11 +213,13 @@ class ObjectTypeService:
 
     def delete(self, caller: Caller, domain: str, name: str) -> None:
         """Delete the type, its objects and their keys (profile keys only its objects carried
-        go too) and its tags."""
+        go too) and its tags, and scrub the profile fields its objects populated."""
         with self.database.write() as conn:
             record = require_domain(conn, caller, domain)
-            if not repo.remove(conn, record.id, name):
+            found = self.load(conn, record.id, name)
+            if found is None or not repo.remove(conn, record.id, name):
                 raise not_found(f"Object type {name} does not exist in domain {domain}.")
+            scrub_profiles(conn, record.id, found.definition, self.clock.now())
             objects_repo.delete_type_objects(conn, record.id, name)
             self.tags.drop_resource(conn, caller, arns.object_type_arn(caller, domain, name))
 
@@ -284,3 +289,78 @@ def _key_content_types(definition: ObjectTypeDefinition) -> dict[str, tuple[str,
 
 def is_standard_type(name: str) -> bool:
     return name in STANDARD_OBJECT_TYPES
+
+
+# --- scrubbing -----------------------------------------------------------------------------------
+
+_SCRUB_BATCH: Final = 500  # profiles scrubbed per round trip
+
+
+def scrub_profiles(
+    conn: Connection, domain_id: int, definition: ObjectTypeDefinition, now: datetime
+) -> int:
+    """Remove from each profile the fields that the objects of ``definition``'s type populated
+    (DeleteProfileObjectType): a field whose value is still one this type's objects mapped
+    there. A value set since by UpdateProfile or another type differs and stays. The number
+    of profiles changed."""
+    changed = 0
+    pending: dict[str, dict[tuple[str, str | None], set[str]]] = {}
+    current_pid: str | None = None
+    for pid, document in objects_repo.type_objects_by_profile(conn, domain_id, definition.name):
+        if pid != current_pid and len(pending) >= _SCRUB_BATCH:
+            changed += _scrub(conn, domain_id, pending, now)
+            pending = {}
+        current_pid = pid
+        try:
+            mapped = map_object(definition, parse_object(document))
+        except ServiceError:
+            continue  # stored before a rule it breaks: it populated nothing we can tell
+        fields = pending.setdefault(pid, {})
+        for member, value in [*mapped.profile.items(), *mapped.inferred_profile.items()]:
+            if isinstance(value, dict):
+                for inner, inner_value in value.items():
+                    fields.setdefault((member, inner), set()).add(str(inner_value))
+            else:
+                fields.setdefault((member, None), set()).add(str(value))
+    if pending:
+        changed += _scrub(conn, domain_id, pending, now)
+    return changed
+
+
+def _scrub(
+    conn: Connection,
+    domain_id: int,
+    populated: dict[str, dict[tuple[str, str | None], set[str]]],
+    now: datetime,
+) -> int:
+    states = objects_repo.profile_states(conn, domain_id, populated, for_update=True)
+    updates, keys = [], {}
+    for pid, state in states.items():
+        document = state.document
+        before = json.dumps(document, sort_keys=True)
+        for (member, inner), values in populated[pid].items():
+            if inner is None:
+                if member in document and str(document[member]) in values:
+                    del document[member]
+                continue
+            container = document.get(member)
+            if isinstance(container, dict) and str(container.get(inner)) in values:
+                del container[inner]
+                if not container:
+                    del document[member]
+        if json.dumps(document, sort_keys=True) == before:
+            continue
+        text = json.dumps(document, separators=(",", ":"))
+        updates.append(
+            {
+                "pid": pid,
+                "document": text,
+                "size": len(text),
+                "updated_at": now,
+                "source_updated_at": state.source_updated_at,
+            }
+        )
+        keys[pid] = standard_keys(pid, document)
+    objects_repo.update_profiles(conn, domain_id, updates)
+    objects_repo.replace_standard_keys(conn, domain_id, keys)
+    return len(updates)

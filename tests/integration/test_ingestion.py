@@ -253,6 +253,47 @@ def test_concurrent_objects_are_each_answered_alone(live_server: Any, domain: st
     assert _stats(clients[0], domain)["ObjectCount"] == stored
 
 
+def test_deleting_a_type_scrubs_the_fields_its_objects_populated(cp: Any, domain: str) -> None:
+    """As AWS documents DeleteProfileObjectType: the fields its objects populated go; the
+    profile, a field changed since by UpdateProfile and another type's fields stay."""
+    cp.put_profile_object_type(
+        DomainName=domain,
+        ObjectTypeName="loyalty",
+        Description="loyalty",
+        AllowProfileCreation=True,
+        Fields={
+            "email": {"Source": "_source.email", "ContentType": "EMAIL_ADDRESS"},
+            "level": {"Source": "_source.level", "Target": "_profile.Attributes.level"},
+            "city": {"Source": "_source.city", "Target": "_profile.MailingAddress.City"},
+        },
+        Keys={"loyaltyEmail": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["email"]}]},
+    )
+    _put(cp, domain, {"id": "c1", "email": "kim@x.com", "first": "Kim", "last": "Lee",
+                      "tier": "gold", "city": "Oslo", "phone": "+4722000000"})  # fmt: skip
+    _put(cp, domain, {"id": "c2", "email": "kim@x.com", "tier": "silver"})
+    [profile] = _find(cp, domain, "_email", "kim@x.com")
+    cp.update_profile(DomainName=domain, ProfileId=profile["ProfileId"],
+                      Attributes={"loyaltyEmail": "kim@x.com"})  # fmt: skip
+    cp.add_profile_key(DomainName=domain, ProfileId=profile["ProfileId"],
+                       KeyName="loyaltyEmail", Values=["kim@x.com"])  # fmt: skip
+    _put(cp, domain, {"email": "kim@x.com", "level": "7", "city": "Bergen"}, "loyalty")
+    [profile] = _find(cp, domain, "_email", "kim@x.com")
+    pid = profile["ProfileId"]
+    assert profile["Attributes"] == {"tier": "silver", "level": "7", "loyaltyEmail": "kim@x.com"}
+    cp.update_profile(DomainName=domain, ProfileId=pid, LastName="Lee-Smith")
+
+    cp.delete_profile_object_type(DomainName=domain, ObjectTypeName="contacts")
+    [after] = cp.search_profiles(DomainName=domain, KeyName="_profileId", Values=[pid])["Items"]
+    for member in ("FirstName", "EmailAddress", "PhoneNumber", "Address"):
+        assert member not in after, member
+    assert after["LastName"] == "Lee-Smith"  # changed since: not this type's value any more
+    assert after["Attributes"] == {"level": "7", "loyaltyEmail": "kim@x.com"}
+    assert after["MailingAddress"] == {"City": "Bergen"}
+    assert _find(cp, domain, "_email", "kim@x.com") == []  # the scrubbed email's key went too
+    assert _find(cp, domain, "_fullName", "Kim Lee") == []
+    assert [p["ProfileId"] for p in _find(cp, domain, "loyaltyEmail", "kim@x.com")] == [pid]
+
+
 def test_list_objects_with_filter_paging_delete_and_stats(cp: Any, domain: str) -> None:
     for i in range(5):
         _put(cp, domain, {"id": f"c{i}", "email": "p@example.com", "tag": f"t{i % 2}"})

@@ -520,3 +520,20 @@ def advisory_lock(conn: Connection, hashes: Sequence[int]) -> None:
             "(SELECT DISTINCT h FROM unnest(%(hashes)s::bigint[]) AS t(h) ORDER BY h) AS s",
             {"hashes": sorted(set(hashes))},
         )
+
+
+def type_objects_by_profile(
+    conn: Connection, domain_id: int, object_type: str
+) -> Iterator[tuple[str, str]]:
+    """(profile_id, object document) of every object of a type, grouped by profile."""
+    rows = conn.execute(
+        select(profile_objects.c.profile_id, profile_objects.c.document)
+        .where(
+            profile_objects.c.domain_id == domain_id,
+            profile_objects.c.object_type == object_type,
+        )
+        .order_by(profile_objects.c.profile_id, profile_objects.c.id)
+        .execution_options(yield_per=1000)  # streamed: a type may hold millions of objects
+    )
+    for row in rows:
+        yield row[0], row[1]
