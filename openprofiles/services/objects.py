@@ -289,20 +289,19 @@ class ObjectService:
             results = batch.run()
         queue_url = record.config.get("DeadLetterQueueUrl")
         if queue_url and batch.dead_letters:
-            self.dead_letters.publish(
-                [
-                    Outgoing(
-                        queue_url,
-                        caller.region,
-                        domain,
-                        object_type,
-                        row["object"],
-                        row["reason"],
-                        row["created_at"],
-                    )
-                    for row in batch.dead_letters
-                ]
-            )
+            outgoing = [
+                Outgoing(
+                    queue_url,
+                    caller.region,
+                    domain,
+                    object_type,
+                    row["object"],
+                    row["reason"],
+                    row["created_at"],
+                )
+                for row in batch.dead_letters
+            ]
+            self.database.after_commit(lambda: self.dead_letters.publish(outgoing))
         return results
 
     @staticmethod

@@ -21,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ from sqlalchemy.exc import DBAPIError
 # and SQLite's default 2 MiB cache makes it spill dirty pages mid-transaction (about 2x slower).
 WRITE_CACHE_KIB = 65536
 
+log = logging.getLogger(__name__)
+
 
 class WriteGroup:
     """One shared write transaction on the event loop's thread, and the future of its commit."""
@@ -44,6 +47,7 @@ class WriteGroup:
         self.transaction = transaction
         self.done: asyncio.Future[None] = done
         self.writes = 0
+        self.after_commit: list[Callable[[], None]] = []
 
     def finish(self, error: BaseException | None) -> None:
         if self.done.done():
@@ -147,6 +151,19 @@ class Database:
             with self.write_engine.begin() as conn:
                 yield conn
 
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once what this thread wrote is committed: now, or, inside a write
+        group, after the group commits (never, if it fails)."""
+        group = self._group
+        if (
+            group is not None
+            and self._loop_thread is not None
+            and threading.get_ident() == self._loop_thread
+        ):
+            group.after_commit.append(callback)
+        else:
+            callback()
+
     def group_commits_on(self, loop: asyncio.AbstractEventLoop) -> None:
         """Group the writes made on ``loop``'s thread (the calling thread), SQLite only."""
         if self.dialect != "sqlite":
@@ -219,6 +236,11 @@ class Database:
             self._end_group(group, exc)
         else:
             self._end_group(group, None)
+            for callback in group.after_commit:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("a callback after a group commit failed")
 
     def _end_group(self, group: WriteGroup, error: BaseException | None) -> None:
         if self._group is not group:

@@ -118,3 +118,30 @@ def test_close_commits_the_open_group(database: Database) -> None:
         assert _keys(reopened) == {"pending"}
     finally:
         reopened.close()
+
+
+def test_after_commit_waits_for_the_group_and_is_dropped_when_it_fails(
+    database: Database,
+) -> None:
+    ran: list[str] = []
+
+    async def main() -> None:
+        database.group_commits_on(asyncio.get_running_loop())
+        group = _insert(database, "a")
+        database.after_commit(lambda: ran.append("committed"))
+        assert group is not None and ran == []
+        await group.done
+        assert ran == ["committed"]
+        failed = _insert(database, "b")
+        database.after_commit(lambda: ran.append("lost"))
+        with pytest.raises(OSError), database.write() as conn:
+            conn.exec_driver_sql("ROLLBACK")
+            raise OSError("disk full")
+        assert failed is not None
+        with pytest.raises(OSError):
+            await failed.done
+
+    asyncio.run(main())
+    assert ran == ["committed"]
+    database.after_commit(lambda: ran.append("alone"))  # outside a group: at once
+    assert ran == ["committed", "alone"]
