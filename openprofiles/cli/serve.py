@@ -105,8 +105,12 @@ def run(settings: Settings) -> None:
     async def startup(sockets: Any = None) -> None:
         await original_startup(sockets)
         if server.started:
+            port = settings.port
+            for listener in getattr(server, "servers", []):  # the port bound, for --port 0
+                for sock in listener.sockets:
+                    port = sock.getsockname()[1]
             click.echo(
-                f"openprofiles listening on http://{settings.host}:{settings.port} "
+                f"openprofiles listening on http://{settings.host}:{port} "
                 f"(database: {_redacted(settings.effective_database_url)})",
                 err=True,
             )

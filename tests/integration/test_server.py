@@ -157,6 +157,28 @@ def test_sigterm_shuts_down_cleanly(database_url: str, tmp_path: Path) -> None:
     assert time.time() - started < 15
 
 
+def test_port_zero_reports_the_port_it_bound(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "openprofiles", "serve", "--port", "0",
+         "--data-dir", str(tmp_path)],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        line = ""
+        deadline = time.time() + 30
+        while "listening on" not in line and time.time() < deadline:
+            line = process.stderr.readline()
+        found = re.search(r"listening on http://127\.0\.0\.1:(\d+) ", line)
+        assert found, line
+        port = int(found.group(1))
+        assert port != 0
+        assert _get(f"http://127.0.0.1:{port}/_openprofiles/health")[0] == 200
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
 def test_refuses_public_bind_with_default_credentials(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "openprofiles", "serve", "--host", "0.0.0.0",
