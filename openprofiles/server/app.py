@@ -54,6 +54,7 @@ class App:
         self.extensions: Extensions | None = None
         self.mounts: list[tuple[str, ASGIApp]] = []
         self._database: Any = None
+        self._expiry: Any = None
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
         if not prefix.startswith(PREFIX):
@@ -69,13 +70,19 @@ class App:
         # Imported here: the storage layer (and its migrations) loads only when serving.
         from openprofiles.services.container import Services
         from openprofiles.storage.database import Database
+        from openprofiles.worker.expiry import ExpiryWorker
 
         self._database = Database.open(self.settings.effective_database_url)
         services = Services(self._database, self.settings, self.clock)
         self.gateway = Gateway(services, self.settings.credential_map, self.clock)
         self.extensions = Extensions(self.gateway)
+        self._expiry = ExpiryWorker(services.objects.purge_expired)
+        self._expiry.start()
 
     def stop(self) -> None:
+        if self._expiry is not None:
+            self._expiry.stop()
+            self._expiry = None
         self.gateway = None
         self.extensions = None
         if self._database is not None:
