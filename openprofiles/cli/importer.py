@@ -63,12 +63,20 @@ class Sink(Protocol):
     def check(self) -> None:
         """Raise :class:`ImportStopped` unless the domain and object type exist."""
 
-    def put_many(self, texts: Sequence[str]) -> list[Outcome]: ...
+    def put_many(
+        self, texts: Sequence[str], parsed: Sequence[dict[str, Any]] | None = None
+    ) -> list[Outcome]:
+        """Store ``texts`` (``parsed``: the same objects, already parsed)."""
 
 
 class ObjectWriter(Protocol):
     def put_many(
-        self, caller: Caller, domain: str, object_type: str, texts: Sequence[str]
+        self,
+        caller: Caller,
+        domain: str,
+        object_type: str,
+        texts: Sequence[str],
+        parsed: Sequence[dict[str, Any]] | None = None,
     ) -> Sequence[Any]: ...
 
 
@@ -101,9 +109,13 @@ class LocalSink:
         except ServiceError as exc:
             raise ImportStopped(exc.message) from exc
 
-    def put_many(self, texts: Sequence[str]) -> list[Outcome]:
+    def put_many(
+        self, texts: Sequence[str], parsed: Sequence[dict[str, Any]] | None = None
+    ) -> list[Outcome]:
         try:
-            results = self.objects.put_many(self.caller, self.domain, self.object_type, texts)
+            results = self.objects.put_many(
+                self.caller, self.domain, self.object_type, texts, parsed
+            )
         except ServiceError as exc:
             # A whole batch refused is not the objects' fault (the type was deleted meanwhile).
             raise ImportStopped(exc.message) from exc
@@ -191,7 +203,9 @@ class RemoteSink:
         )
         return Outcome(error=reason)
 
-    def put_many(self, texts: Sequence[str]) -> list[Outcome]:
+    def put_many(
+        self, texts: Sequence[str], parsed: Sequence[dict[str, Any]] | None = None
+    ) -> list[Outcome]:
         return list(self.pool.map(self._put, texts))
 
     def close(self) -> None:
@@ -259,8 +273,11 @@ def run_import(
     started = time.perf_counter()
     try:
         for batch in batches(records, batch_size):
-            readable = [r.text for r in batch if r.text is not None]
-            outcomes = iter(sink.put_many(readable) if readable else [])
+            readable = [r for r in batch if r.text is not None]
+            # A readable record's source is its text parsed: the engine need not parse again.
+            texts = [r.text for r in readable if r.text is not None]
+            parsed = [r.source for r in readable]
+            outcomes = iter(sink.put_many(texts, parsed) if readable else [])
             for record in batch:
                 error = record.error
                 if record.text is not None:
