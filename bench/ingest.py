@@ -182,7 +182,9 @@ def main() -> None:
     parser.add_argument(
         "--objects", type=int, default=1_000_000, help="objects to import (0: skip)"
     )
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument(
+        "--batch-size", type=int, default=5000, help="the import's default batch size"
+    )
     parser.add_argument("--skip-http", action="store_true", help="only the import benchmark")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="op-bench-ingest-") as tmp:

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
 import time
 import uuid
+
+# Random hex for profile ids, drawn from the OS in blocks: one getrandom() call per profile id
+# was 4% of a bulk import. 2,048 bytes make 204 ids.
+_RANDOM_BLOCK_BYTES = 2048
+_PROFILE_RANDOM_HEX = 20  # 80 bits
+_random_hex = ""
+_random_used = 0
+_random_lock = threading.Lock()
+
+
+def _forget_random_hex() -> None:
+    global _random_hex, _random_used
+    _random_hex, _random_used = "", 0  # a forked child must not hand out its parent's ids
+
+
+os.register_at_fork(after_in_child=_forget_random_hex)
 
 
 def new_profile_id() -> str:
@@ -14,7 +32,14 @@ def new_profile_id() -> str:
     land at the end of every index on profile_id instead of at random pages, which keeps bulk
     ingestion's insert rate flat as a domain grows.
     """
-    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+    global _random_hex, _random_used
+    with _random_lock:
+        start = _random_used
+        if start + _PROFILE_RANDOM_HEX > len(_random_hex):
+            _random_hex, start = os.urandom(_RANDOM_BLOCK_BYTES).hex(), 0
+        _random_used = start + _PROFILE_RANDOM_HEX
+        random_part = _random_hex[start : start + _PROFILE_RANDOM_HEX]
+    return f"{time.time_ns() // 1_000_000:012x}{random_part}"
 
 
 def new_request_id() -> str:

@@ -17,6 +17,7 @@ from openprofiles.ingest.mapping import (
     MAX_OBJECT_CHARACTERS,
     ExtractedKey,
     MappedObject,
+    check_object_length,
     map_object,
     parse_object,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "MappedObject",
     "ObjectTypeDefinition",
     "TemplateCatalogue",
+    "check_object_length",
     "detect_object_type",
     "get_template",
     "list_templates",

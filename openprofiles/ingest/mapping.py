@@ -89,10 +89,15 @@ class MappedObject:
         ]
 
 
-def parse_object(text: str) -> dict[str, Any]:
-    """PutProfileObject's ``Object``: a JSON object of at most 256,000 characters."""
+def check_object_length(text: str) -> None:
+    """PutProfileObject's ``Object`` has at most 256,000 characters."""
     if len(text) > MAX_OBJECT_CHARACTERS:
         raise invalid(f"Object: {len(text)} characters exceed the limit of {MAX_OBJECT_CHARACTERS}")
+
+
+def parse_object(text: str) -> dict[str, Any]:
+    """PutProfileObject's ``Object``: a JSON object of at most 256,000 characters."""
+    check_object_length(text)
     try:
         parsed = json.loads(text)
     except (ValueError, RecursionError) as error:

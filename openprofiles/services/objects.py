@@ -64,6 +64,7 @@ from openprofiles.ingest import (
     ExtractedKey,
     MappedObject,
     ObjectTypeDefinition,
+    check_object_length,
     map_object,
     parse_object,
 )
@@ -151,9 +152,18 @@ class _Profiles:
     original_keys: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
-def prepare(definition: ObjectTypeDefinition, text: str) -> _Prepared:
-    """Parse, map and identify one object; raises ``invalid`` naming what is wrong."""
-    obj = parse_object(text)
+def prepare(
+    definition: ObjectTypeDefinition, text: str, parsed: dict[str, Any] | None = None
+) -> _Prepared:
+    """Parse, map and identify one object; raises ``invalid`` naming what is wrong.
+
+    ``parsed`` is ``text`` already parsed (as ``json.loads`` does) by a caller that had to.
+    """
+    if parsed is None:
+        obj = parse_object(text)
+    else:
+        check_object_length(text)
+        obj = parsed
     mapped = map_object(definition, obj)
     for key in mapped.keys:
         if len(key.value) > MAX_KEY_VALUE_LENGTH:
@@ -262,12 +272,18 @@ class ObjectService:
         return result
 
     def put_many(
-        self, caller: Caller, domain: str, object_type: str, texts: Sequence[str]
+        self,
+        caller: Caller,
+        domain: str,
+        object_type: str,
+        texts: Sequence[str],
+        parsed: Sequence[dict[str, Any]] | None = None,
     ) -> list[PutResult | ServiceError]:
         """Place a batch of objects of one type in one write transaction.
 
         A rejected object yields its ServiceError at its position without affecting the
-        others; an unknown domain or object type raises for the whole batch.
+        others; an unknown domain or object type raises for the whole batch. ``parsed``, when
+        given, holds each text's JSON object (bulk import has parsed them to check its input).
         """
         self._maybe_purge()
         prepared = None
@@ -278,13 +294,13 @@ class ObjectService:
                 found = self.object_types.require(conn, record.id, domain, object_type)
             # Parse and map a batch outside the write transaction: it is the costly part and
             # needs no lock. A few objects map faster than a second transaction costs.
-            prepared = self._prepare_all(found.definition, texts)
+            prepared = self._prepare_all(found.definition, texts, parsed)
             found_text = found.record.definition_text
         with self.database.write() as conn:
             record = require_domain(conn, caller, domain)
             current = self.object_types.require(conn, record.id, domain, object_type)
             if prepared is None or current.record.definition_text != found_text:
-                prepared = self._prepare_all(current.definition, texts)
+                prepared = self._prepare_all(current.definition, texts, parsed)
             batch = _Batch(self, conn, record, current.definition, prepared)
             results = batch.run()
         queue_url = record.config.get("DeadLetterQueueUrl")
@@ -306,12 +322,15 @@ class ObjectService:
 
     @staticmethod
     def _prepare_all(
-        definition: ObjectTypeDefinition, texts: Sequence[str]
+        definition: ObjectTypeDefinition,
+        texts: Sequence[str],
+        parsed: Sequence[dict[str, Any]] | None,
     ) -> list[_Prepared | ServiceError]:
         out: list[_Prepared | ServiceError] = []
-        for text in texts:
+        objects: Sequence[dict[str, Any] | None] = [None] * len(texts) if parsed is None else parsed
+        for text, obj in zip(texts, objects, strict=True):
             try:
-                out.append(prepare(definition, text))
+                out.append(prepare(definition, text, obj))
             except ServiceError as error:
                 out.append(error)
         return out

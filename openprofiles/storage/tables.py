@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -64,7 +65,8 @@ profiles = Table(
 
 # Every searchable key of every profile. origin 'standard': derived from the profile's own
 # fields (_email, _phone, ...) and recomputed on each write; 'custom': AddProfileKey;
-# 'object': extracted from an ingested object's keys.
+# 'object': extracted from an ingested object's keys. Read only through its two keys, so on
+# SQLite it is stored clustered on its primary key, without a row id (see migration 0005).
 profile_keys = Table(
     "profile_keys",
     metadata,
@@ -73,11 +75,12 @@ profile_keys = Table(
     Column("key_value", String(1024), nullable=False),
     Column("profile_id", String(32), nullable=False),
     Column("origin", String(16), nullable=False),
-    UniqueConstraint(
-        "domain_id", "key_name", "key_value", "profile_id", "origin", name="uq_profile_keys"
+    PrimaryKeyConstraint(
+        "domain_id", "key_name", "key_value", "profile_id", "origin", name="pk_profile_keys"
     ),
     # Covering, so that SQLite's planner prefers it for lookups by profile (see migration 0004).
     Index("ix_profile_keys_profile", "domain_id", "profile_id", "origin", "key_name", "key_value"),
+    sqlite_with_rowid=False,
 )
 
 object_types = Table(
@@ -110,7 +113,8 @@ profile_objects = Table(
     Index("ix_profile_objects_expiry", "expires_at"),
 )
 
-# The keys of each object, for ListProfileObjects' ObjectFilter.
+# The keys of each object, for ListProfileObjects' ObjectFilter; clustered on the object like
+# profile_keys (migration 0005), so the primary key also serves lookups by object.
 object_keys = Table(
     "object_keys",
     metadata,
@@ -120,8 +124,9 @@ object_keys = Table(
     Column("domain_id", Integer, nullable=False),
     Column("key_name", String(64), nullable=False),
     Column("key_value", String(1024), nullable=False),
+    PrimaryKeyConstraint("object_id", "key_name", "key_value", name="pk_object_keys"),
     Index("ix_object_keys_lookup", "domain_id", "key_name", "key_value"),
-    Index("ix_object_keys_object", "object_id"),
+    sqlite_with_rowid=False,
 )
 
 # Objects that could not be placed on a profile, kept for inspection and replay.

@@ -156,8 +156,14 @@ class FakeObjects:
     missing_type: bool = False
 
     def put_many(
-        self, caller: Caller, domain: str, object_type: str, texts: Sequence[str]
+        self,
+        caller: Caller,
+        domain: str,
+        object_type: str,
+        texts: Sequence[str],
+        parsed: Sequence[dict[str, Any]] | None = None,
     ) -> list[FakeResult | ServiceError]:
+        assert parsed is None or list(parsed) == [json.loads(t) for t in texts]
         if self.missing_type:
             raise not_found(f"Object type {object_type} does not exist in domain {domain}.")
         self.batches.append(len(texts))

@@ -213,6 +213,21 @@ def test_bad_objects_change_nothing(services: Services, caller: Caller, domain: 
     assert _counts(services, caller) == (2, 2)
 
 
+def test_objects_parsed_by_the_caller_are_placed_alike(
+    services: Services, caller: Caller, domain: str
+) -> None:
+    objects = [{"id": "p1", "email": "P@example.com"}, {"id": "p2", "email": "p@example.com"}]
+    objects += [{"first": "no keys"}, {"id": "p3", "first": "x" * 256_000}]
+    texts = [json.dumps(o) for o in objects]
+    results = services.objects.put_many(caller, "d", "crm", texts, objects)
+    first, second, no_keys, too_long = results
+    assert isinstance(first, PutResult) and isinstance(second, PutResult)
+    assert first.profile_created and second.profile_id == first.profile_id
+    assert isinstance(no_keys, ServiceError) and "UNIQUE key" in no_keys.message
+    assert isinstance(too_long, ServiceError) and "256000" in too_long.message
+    assert _counts(services, caller) == (1, 2)
+
+
 def test_newer_data_wins(services: Services, caller: Caller, domain: str) -> None:
     new = _put(services, caller, {"id": "c1", "first": "New", "updated": "2026-01-02T00:00:00Z"})
     old = _put(

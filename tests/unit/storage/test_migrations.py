@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from openprofiles.storage.database import Database
-from openprofiles.storage.migrate import upgrade
+from openprofiles.storage.migrate import _config, upgrade
 from openprofiles.storage.tables import metadata
 
 
@@ -17,3 +19,61 @@ def test_migrated_schema_matches_tables(database_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     database.close()
     assert diff == []
+
+
+def test_key_tables_keep_their_rows_across_migration_0005(database_url: str) -> None:
+    database = Database(database_url)
+    upgrade(database, "0004")
+    now = "2024-01-01 00:00:00"
+    with database.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO domains (id, account, region, name, default_expiration_days, config,"
+                " created_at, updated_at) VALUES (1, 'a', 'r', 'd', 1, '{}', :now, :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO profile_objects (id, domain_id, object_type, unique_key, profile_id,"
+                " document, size, created_at, updated_at)"
+                " VALUES (7, 1, 't', 'u', 'p1', '{}', 2, :now, :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO profile_keys (domain_id, key_name, key_value, profile_id, origin)"
+                " VALUES (1, '_email', 'a@x', 'p1', 'object'), (1, '_email', 'a@x', 'p1',"
+                " 'standard'), (1, '_phone', '+1', 'p2', 'custom')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO object_keys (object_id, domain_id, key_name, key_value)"
+                " VALUES (7, 1, 'k', 'v'), (7, 1, 'k', 'v'), (7, 1, 'k', 'w')"
+            )
+        )
+    upgrade(database)
+    with database.read() as conn:
+        keys = conn.execute(text("SELECT * FROM profile_keys ORDER BY 1, 2, 3, 4, 5")).all()
+        object_keys = conn.execute(text("SELECT * FROM object_keys ORDER BY 1, 2, 3, 4")).all()
+        if database.dialect == "sqlite":
+            ddl = conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE name IN ('profile_keys', 'object_keys')")
+            ).all()
+            assert all(sql.rstrip().endswith("WITHOUT ROWID") for (sql,) in ddl) and len(ddl) == 2
+    assert [tuple(k) for k in keys] == [
+        (1, "_email", "a@x", "p1", "object"),
+        (1, "_email", "a@x", "p1", "standard"),
+        (1, "_phone", "+1", "p2", "custom"),
+    ]
+    assert [tuple(k) for k in object_keys] == [(7, 1, "k", "v"), (7, 1, "k", "w")]
+    config = _config()
+    with database.write() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0004")
+    with database.read() as conn:
+        assert len(conn.execute(text("SELECT * FROM profile_keys")).all()) == 3
+        assert len(conn.execute(text("SELECT * FROM object_keys")).all()) == 2
+    database.close()
