@@ -45,8 +45,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -84,7 +82,6 @@ from openprofiles.storage.repositories.profiles import OBJECT, STANDARD
 
 MAX_UNIQUE_KEY_LENGTH: Final = 255
 MAX_KEY_VALUE_LENGTH: Final = 1024
-PURGE_INTERVAL_SECONDS: Final = 60.0
 # Standard object → (its id member, the reserved lookup key of that id, extra ObjectFilter keys).
 _STANDARD_IDS: Final[dict[str, tuple[str, str, dict[str, str]]]] = {
     "_asset": ("AssetId", "_assetId", {"AssetName": "_assetName", "SerialNumber": "_serialNumber"}),
@@ -260,8 +257,6 @@ class ObjectService:
         self.pager = pager
         self.object_types = object_types
         self.dead_letters = dead_letters
-        self._last_purge = float("-inf")
-        self._purge_lock = threading.Lock()
 
     # --- PutProfileObject --------------------------------------------------------------------
     def put(self, caller: Caller, domain: str, object_type: str, text: str) -> PutResult:
@@ -285,7 +280,6 @@ class ObjectService:
         others; an unknown domain or object type raises for the whole batch. ``parsed``, when
         given, holds each text's JSON object (bulk import has parsed them to check its input).
         """
-        self._maybe_purge()
         prepared = None
         found_text = None
         if len(texts) > _MAP_INSIDE_UP_TO:
@@ -391,14 +385,6 @@ class ObjectService:
             total += removed
             if removed == 0:
                 return total
-
-    def _maybe_purge(self) -> None:
-        now = time.monotonic()
-        with self._purge_lock:
-            if now - self._last_purge < PURGE_INTERVAL_SECONDS:
-                return
-            self._last_purge = now
-        self.purge_expired()
 
 
 class _Batch:
