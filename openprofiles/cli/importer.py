@@ -96,12 +96,14 @@ class LocalSink:
         caller: Caller,
         domain: str,
         object_type: str,
+        committed: Callable[[], None] | None = None,
     ) -> None:
         self.objects = objects
         self.object_types = object_types
         self.caller = caller
         self.domain = domain
         self.object_type = object_type
+        self.committed = committed  # told after each batch's transaction
 
     def check(self) -> None:
         try:
@@ -119,6 +121,8 @@ class LocalSink:
         except ServiceError as exc:
             # A whole batch refused is not the objects' fault (the type was deleted meanwhile).
             raise ImportStopped(exc.message) from exc
+        if self.committed is not None:
+            self.committed()
         return [
             Outcome(error=r.message)
             if isinstance(r, ServiceError)
@@ -333,9 +337,12 @@ def _local_sink(
     except (SQLAlchemyError, ValueError) as exc:
         raise click.UsageError(f"cannot open the database: {exc}") from exc
     stack.callback(database.close)
-    prepare_bulk_writes(database)
+    bulk = prepare_bulk_writes(database)
+    stack.callback(bulk.close)
     services = Services(database, settings)
-    return LocalSink(services.objects, services.object_types, caller, domain, object_type)
+    return LocalSink(
+        services.objects, services.object_types, caller, domain, object_type, bulk.committed
+    )
 
 
 def _quiet_gc() -> None:

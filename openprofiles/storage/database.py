@@ -75,6 +75,8 @@ class Database:
         self._group: WriteGroup | None = None
         self.write_groups = 0  # groups committed or failed, and the writes they held
         self.grouped_writes = 0
+        # SQLite: called, holding the write lock, before each write() transaction begins.
+        self.before_write_begin: list[Callable[[], None]] = []
         if self.dialect == "sqlite":
             database = parsed.database or ""
             if database and database != ":memory:":
@@ -145,8 +147,11 @@ class Database:
             with self._group_write() as conn:
                 yield conn
         elif self.dialect == "sqlite":
-            with self._write_lock, self.write_engine.begin() as conn:
-                yield conn
+            with self._write_lock:
+                for hook in self.before_write_begin:
+                    hook()
+                with self.write_engine.begin() as conn:
+                    yield conn
         else:
             with self.write_engine.begin() as conn:
                 yield conn

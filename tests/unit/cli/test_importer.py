@@ -26,6 +26,7 @@ from openprofiles.cli._readers import (
     read_jsonl,
 )
 from openprofiles.cli.importer import (
+    ImportStopped,
     LocalSink,
     Outcome,
     RejectReport,
@@ -259,6 +260,20 @@ def test_outcomes_from_service_errors() -> None:
         Outcome(error="Object: why"),
         Outcome(profile_created=False),
     ]
+
+
+def test_the_sink_says_when_each_batch_has_committed(tmp_path: Path) -> None:
+    objects = FakeObjects()
+    commits: list[int] = []
+    sink = LocalSink(objects, FakeTypes({("d", "t")}), CALLER, "d", "t", lambda: commits.append(1))
+    run_import(
+        _records(*({"email": f"e{i}"} for i in range(5))), sink, 2, RejectReport(tmp_path / "r")
+    )
+    assert len(commits) == 3  # one per batch, told after the batch's transaction
+    objects.missing_type = True
+    with pytest.raises(ImportStopped):
+        sink.put_many(['{"email": "x"}'])
+    assert len(commits) == 3  # a refused batch committed nothing
 
 
 # --- the command --------------------------------------------------------------------------------
