@@ -42,6 +42,7 @@ class BulkWrites:
         self.active = database.dialect == "sqlite"
         self.checkpoints = 0  # checkpoints run (for tests and curiosity)
         self.waits = 0  # write transactions that waited for a checkpoint
+        self.error: sqlite3.Error | None = None  # the last checkpoint that failed
         self._condition = threading.Condition()
         self._requested = 0  # commits announced with committed()
         self._done = 0  # commits whose pages a finished checkpoint has copied back
@@ -110,8 +111,13 @@ class BulkWrites:
                     return
                 target = self._requested
             # PASSIVE: copy what is committed without waiting for readers or the writer; busy
-            # (another connection is checkpointing) just leaves it to the next round.
-            self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            # (another connection is checkpointing) just leaves it to the next round. A failed
+            # checkpoint loses nothing (the log still holds every commit) and must not leave a
+            # write transaction waiting for it: it is kept in ``error``.
+            try:
+                self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error as exc:
+                self.error = exc
             with self._condition:
                 self.checkpoints += 1
                 self._done = target

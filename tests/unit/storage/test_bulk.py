@@ -101,3 +101,17 @@ def test_batches_commit_on_either_database(database_url: str) -> None:
             assert conn.scalar(select(func.count()).select_from(tags)) == 3 * ROWS_PER_BATCH
     finally:
         database.close()
+
+
+def test_a_failing_checkpoint_loses_nothing_and_never_stalls_writes(database: Database) -> None:
+    bulk = prepare_bulk_writes(database)
+    assert bulk._connection is not None
+    bulk._connection.close()  # every checkpoint from now on fails
+    for number in range(3 * CHECKPOINT_LAG):
+        _batch(database, number)  # the waiting transactions still begin
+        bulk.committed()
+    bulk.close()
+    assert bulk.error is not None
+    with database.read() as conn:
+        count = conn.scalar(select(func.count()).select_from(tags))
+    assert count == 3 * CHECKPOINT_LAG * ROWS_PER_BATCH
