@@ -1,7 +1,9 @@
 """``openprofiles import``: bulk-load JSON Lines or CSV objects through the ingestion engine.
 
 Objects go through the same engine as PutProfileObject: locally through the object service in
-batches (one write transaction per batch), or with ``--endpoint-url`` to a running server, one
+batches (one write transaction per batch, committed on the bulk-load thread of
+``storage/bulk.py`` while the next batch is read and mapped; a batch counts once its commit is
+done), or with ``--endpoint-url`` to a running server, one
 PutProfileObject per object from a small thread pool. The input is streamed, so memory stays
 flat however large the file; a line that cannot be read or stored is reported with its reason
 and the import goes on.
@@ -14,12 +16,12 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any, Protocol, TextIO
+from typing import IO, TYPE_CHECKING, Any, Protocol, TextIO
 
 import click
 
@@ -33,6 +35,9 @@ from openprofiles.cli._readers import (
 )
 from openprofiles.context import Caller
 from openprofiles.errors import ServiceError
+
+if TYPE_CHECKING:
+    from openprofiles.storage.database import Committer
 
 SHOWN_REJECTS = 20
 HTTP_WORKERS = 8
@@ -55,6 +60,28 @@ class ImportStopped(Exception):
     """The import cannot go on: the domain or object type is missing, the server is gone."""
 
 
+@dataclass
+class Sent:
+    """A batch handed to a sink; its outcomes stand once :meth:`outcomes` returns.
+
+    A local import's batch may still be committing on the bulk-load thread when ``put_many``
+    returns (the next batch is read and mapped meanwhile): ``stored`` then resolves when it is
+    stored, or fails, and the batch is not stored.
+    """
+
+    results: list[Outcome]
+    stored: Future[None] | None = None
+
+    def outcomes(self) -> list[Outcome]:
+        """The batch's outcomes; raises :class:`ImportStopped` if it could not be stored."""
+        if self.stored is not None:
+            try:
+                self.stored.result()
+            except Exception as exc:
+                raise ImportStopped(f"a batch could not be stored: {exc}") from exc
+        return self.results
+
+
 class Sink(Protocol):
     """Where objects go: the local object service or a running server."""
 
@@ -65,7 +92,7 @@ class Sink(Protocol):
 
     def put_many(
         self, texts: Sequence[str], parsed: Sequence[dict[str, Any]] | None = None
-    ) -> list[Outcome]:
+    ) -> Sent:
         """Store ``texts`` (``parsed``: the same objects, already parsed)."""
 
 
@@ -77,6 +104,8 @@ class ObjectWriter(Protocol):
         object_type: str,
         texts: Sequence[str],
         parsed: Sequence[dict[str, Any]] | None = None,
+        *,
+        commit: Committer | None = None,
     ) -> Sequence[Any]: ...
 
 
@@ -84,8 +113,16 @@ class ObjectTypeReader(Protocol):
     def get(self, caller: Caller, domain: str, name: str) -> Any: ...
 
 
+class BackgroundCommits(Protocol):
+    def commit_later(self, finish: Callable[[], None]) -> Future[None]: ...
+
+
 class LocalSink:
-    """The object service in this process: ``put_many`` per batch, one transaction each."""
+    """The object service in this process: ``put_many`` per batch, one transaction each.
+
+    With ``commits`` (the bulk load's background thread), each batch's commit is handed to it,
+    so the next batch is read and mapped while the last one is being committed.
+    """
 
     counts_profiles = True
 
@@ -96,14 +133,14 @@ class LocalSink:
         caller: Caller,
         domain: str,
         object_type: str,
-        committed: Callable[[], None] | None = None,
+        commits: BackgroundCommits | None = None,
     ) -> None:
         self.objects = objects
         self.object_types = object_types
         self.caller = caller
         self.domain = domain
         self.object_type = object_type
-        self.committed = committed  # told after each batch's transaction
+        self.commits = commits
 
     def check(self) -> None:
         try:
@@ -113,22 +150,36 @@ class LocalSink:
 
     def put_many(
         self, texts: Sequence[str], parsed: Sequence[dict[str, Any]] | None = None
-    ) -> list[Outcome]:
+    ) -> Sent:
+        from openprofiles.storage.bulk import CommitFailed
+
+        stored: list[Future[None]] = []
+
+        def commit(finish: Callable[[], None]) -> None:
+            assert self.commits is not None
+            stored.append(self.commits.commit_later(finish))
+
         try:
             results = self.objects.put_many(
-                self.caller, self.domain, self.object_type, texts, parsed
+                self.caller,
+                self.domain,
+                self.object_type,
+                texts,
+                parsed,
+                commit=None if self.commits is None else commit,
             )
         except ServiceError as exc:
             # A whole batch refused is not the objects' fault (the type was deleted meanwhile).
             raise ImportStopped(exc.message) from exc
-        if self.committed is not None:
-            self.committed()
-        return [
+        except CommitFailed as exc:
+            raise ImportStopped(str(exc)) from exc
+        outcomes = [
             Outcome(error=r.message)
             if isinstance(r, ServiceError)
             else Outcome(profile_created=bool(r.profile_created))
             for r in results
         ]
+        return Sent(outcomes, stored[0] if stored else None)
 
 
 class RemoteSink:
@@ -209,8 +260,8 @@ class RemoteSink:
 
     def put_many(
         self, texts: Sequence[str], parsed: Sequence[dict[str, Any]] | None = None
-    ) -> list[Outcome]:
-        return list(self.pool.map(self._put, texts))
+    ) -> Sent:
+        return Sent(list(self.pool.map(self._put, texts)))
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
@@ -272,34 +323,63 @@ def run_import(
     progress: Progress | None = None,
     summary: Summary | None = None,
 ) -> Summary:
-    """Send ``records`` to ``sink`` in batches, reporting each rejected line; fills ``summary``."""
+    """Send ``records`` to ``sink`` in batches, reporting each rejected line; fills ``summary``.
+
+    A batch is counted (stored, rejected, progress) once the sink says it stands, which for a
+    local import is after the next batch has been read and mapped (see :class:`Sent`).
+    """
     summary = summary if summary is not None else Summary()
     started = time.perf_counter()
+    previous: tuple[list[Record], Sent | None] | None = None
+
+    def settle() -> None:
+        nonlocal previous
+        if previous is not None:
+            batch, sent = previous
+            previous = None
+            _count(batch, sent, summary, report, progress)
+
     try:
         for batch in batches(records, batch_size):
             readable = [r for r in batch if r.text is not None]
             # A readable record's source is its text parsed: the engine need not parse again.
             texts = [r.text for r in readable if r.text is not None]
             parsed = [r.source for r in readable]
-            outcomes = iter(sink.put_many(texts, parsed) if readable else [])
-            for record in batch:
-                error = record.error
-                if record.text is not None:
-                    outcome = next(outcomes)
-                    error = outcome.error
-                    if error is None:
-                        summary.stored += 1
-                        summary.profiles_created += outcome.profile_created
-                if error is not None:
-                    summary.rejected += 1
-                    report.add(record.line, error, record.source)
-            summary.read += len(batch)
-            summary.last_line = batch[-1].line
-            if progress is not None:
-                progress.update(len(batch))
+            sent = sink.put_many(texts, parsed) if readable else None
+            settle()
+            previous = (batch, sent)
+        settle()
+    except BaseException:
+        settle()  # a stop or an interrupt: what was stored before it is counted
+        raise
     finally:
         summary.elapsed = time.perf_counter() - started
     return summary
+
+
+def _count(
+    batch: list[Record],
+    sent: Sent | None,
+    summary: Summary,
+    report: RejectReport,
+    progress: Progress | None,
+) -> None:
+    outcomes = iter(sent.outcomes() if sent is not None else [])
+    for record in batch:
+        error = record.error
+        if record.text is not None:
+            outcome = next(outcomes)
+            error = outcome.error
+            if error is None:
+                summary.stored += 1
+                summary.profiles_created += outcome.profile_created
+        if error is not None:
+            summary.rejected += 1
+            report.add(record.line, error, record.source)
+    summary.read += len(batch)
+    summary.last_line = batch[-1].line
+    if progress is not None:
+        progress.update(len(batch))
 
 
 def _open_input(file: str, stack: ExitStack) -> IO[bytes]:
@@ -340,9 +420,8 @@ def _local_sink(
     bulk = prepare_bulk_writes(database)
     stack.callback(bulk.close)
     services = Services(database, settings)
-    return LocalSink(
-        services.objects, services.object_types, caller, domain, object_type, bulk.committed
-    )
+    commits = bulk if bulk.active else None
+    return LocalSink(services.objects, services.object_types, caller, domain, object_type, commits)
 
 
 def _quiet_gc() -> None:

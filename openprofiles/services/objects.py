@@ -45,7 +45,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -72,7 +72,7 @@ from openprofiles.services.object_types import ObjectTypeService
 from openprofiles.services.profiles import ADDRESS_MEMBERS
 from openprofiles.services.quotas import quota
 from openprofiles.services.standard_keys import standard_keys
-from openprofiles.storage.database import Database
+from openprofiles.storage.database import Committer, Database
 from openprofiles.storage.paging import Pager
 from openprofiles.storage.repositories import dead_letters as dead_letter_repo
 from openprofiles.storage.repositories import profile_objects as repo
@@ -273,12 +273,17 @@ class ObjectService:
         object_type: str,
         texts: Sequence[str],
         parsed: Sequence[dict[str, Any]] | None = None,
+        *,
+        commit: Committer | None = None,
     ) -> list[PutResult | ServiceError]:
         """Place a batch of objects of one type in one write transaction.
 
         A rejected object yields its ServiceError at its position without affecting the
         others; an unknown domain or object type raises for the whole batch. ``parsed``, when
         given, holds each text's JSON object (bulk import has parsed them to check its input).
+        ``commit``: the transaction's commit is handed on to it (see ``Database.write``), and
+        the results stand only once that commit has run; dead letters go to the domain's
+        queue after it.
         """
         prepared = None
         found_text = None
@@ -290,28 +295,39 @@ class ObjectService:
             # needs no lock. A few objects map faster than a second transaction costs.
             prepared = self._prepare_all(found.definition, texts, parsed)
             found_text = found.record.definition_text
-        with self.database.write() as conn:
+        handed_on: list[Callable[[], None]] = []
+        with self.database.write(commit=None if commit is None else handed_on.append) as conn:
             record = require_domain(conn, caller, domain)
             current = self.object_types.require(conn, record.id, domain, object_type)
             if prepared is None or current.record.definition_text != found_text:
                 prepared = self._prepare_all(current.definition, texts, parsed)
             batch = _Batch(self, conn, record, current.definition, prepared)
             results = batch.run()
-        queue_url = record.config.get("DeadLetterQueueUrl")
-        if queue_url and batch.dead_letters:
-            outgoing = [
-                Outgoing(
-                    queue_url,
-                    caller.region,
-                    domain,
-                    object_type,
-                    row["object"],
-                    row["reason"],
-                    row["created_at"],
-                )
-                for row in batch.dead_letters
-            ]
-            self.database.after_commit(lambda: self.dead_letters.publish(outgoing))
+        queue_url: str = record.config.get("DeadLetterQueueUrl") or ""
+        outgoing = [
+            Outgoing(
+                queue_url,
+                caller.region,
+                domain,
+                object_type,
+                row["object"],
+                row["reason"],
+                row["created_at"],
+            )
+            for row in (batch.dead_letters if queue_url else [])
+        ]
+        if commit is None:
+            if outgoing:
+                self.database.after_commit(lambda: self.dead_letters.publish(outgoing))
+            return results
+        (finish,) = handed_on
+
+        def finish_then_publish() -> None:
+            finish()
+            if outgoing:
+                self.dead_letters.publish(outgoing)
+
+        commit(finish_then_publish)
         return results
 
     @staticmethod

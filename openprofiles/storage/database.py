@@ -38,6 +38,13 @@ WRITE_CACHE_KIB = 65536
 
 log = logging.getLogger(__name__)
 
+# Receives the ``finish`` of a write transaction whose commit is handed on (Database.write).
+Committer = Callable[[Callable[[], None]], None]
+
+
+def _nothing() -> None:
+    return None
+
 
 class WriteGroup:
     """One shared write transaction on the event loop's thread, and the future of its commit."""
@@ -137,15 +144,25 @@ class Database:
         return database
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, *, commit: Committer | None = None) -> Iterator[Connection]:
         """A read-write transaction, committed when the block exits without an exception.
 
         On the group-commit thread the block is a savepoint of the open group instead, and
         "committed" means: when the group's future (:meth:`joined`) resolves.
+
+        ``commit`` (a bulk load's): when the block exits without an exception, it is handed a
+        ``finish`` callable instead of the block committing; ``finish`` commits (raising if
+        that fails) and only then lets the next write begin, and ``commit`` may run it on
+        another thread. Where commits cannot be handed on (PostgreSQL, group commit) the block
+        commits as usual and ``commit`` gets a ``finish`` that does nothing.
         """
         if self._loop_thread is not None and threading.get_ident() == self._loop_thread:
             with self._group_write() as conn:
                 yield conn
+        elif self.dialect == "sqlite" and commit is not None:
+            with self._handed_on_write(commit) as conn:
+                yield conn
+            return
         elif self.dialect == "sqlite":
             with self._write_lock:
                 for hook in self.before_write_begin:
@@ -155,6 +172,48 @@ class Database:
         else:
             with self.write_engine.begin() as conn:
                 yield conn
+        if commit is not None:
+            commit(_nothing)
+
+    @contextmanager
+    def _handed_on_write(self, commit: Committer) -> Iterator[Connection]:
+        self._write_lock.acquire()
+        try:
+            for hook in self.before_write_begin:
+                hook()
+            conn = self.write_engine.connect()
+        except BaseException:
+            self._write_lock.release()
+            raise
+        try:
+            transaction = conn.begin()
+            yield conn
+        except BaseException:
+            try:
+                conn.close()  # rolls the transaction back
+            finally:
+                self._write_lock.release()
+            raise
+
+        def finish() -> None:
+            try:
+                try:
+                    transaction.commit()
+                except BaseException:
+                    # A refused COMMIT (a deferred constraint, a full disk) can leave the
+                    # transaction open on the connection: end it before the next write.
+                    with contextlib.suppress(Exception):
+                        driver = conn.connection.driver_connection
+                        if driver is not None and driver.in_transaction:
+                            driver.rollback()
+                    raise
+            finally:
+                try:
+                    conn.close()
+                finally:
+                    self._write_lock.release()
+
+        commit(finish)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once what this thread wrote is committed: now, or, inside a write

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,13 @@ from openprofiles.cli.importer import (
     LocalSink,
     Outcome,
     RejectReport,
+    Summary,
     import_command,
     run_import,
 )
 from openprofiles.context import Caller
 from openprofiles.errors import ServiceError, invalid, not_found
+from openprofiles.storage.database import Committer
 
 
 def _jsonl(data: bytes) -> list[Record]:
@@ -163,11 +166,15 @@ class FakeObjects:
         object_type: str,
         texts: Sequence[str],
         parsed: Sequence[dict[str, Any]] | None = None,
+        *,
+        commit: Committer | None = None,
     ) -> list[FakeResult | ServiceError]:
         assert parsed is None or list(parsed) == [json.loads(t) for t in texts]
         if self.missing_type:
             raise not_found(f"Object type {object_type} does not exist in domain {domain}.")
         self.batches.append(len(texts))
+        if commit is not None:
+            commit(lambda: None)
         out: list[FakeResult | ServiceError] = []
         for text in texts:
             value = json.loads(text)
@@ -255,25 +262,46 @@ def test_a_batch_of_only_bad_lines_is_not_sent(tmp_path: Path) -> None:
 
 def test_outcomes_from_service_errors() -> None:
     sink = _sink(FakeObjects())
-    assert sink.put_many(['{"email": "a"}', '{"bad": "why"}', '{"email": "a"}']) == [
+    assert sink.put_many(['{"email": "a"}', '{"bad": "why"}', '{"email": "a"}']).outcomes() == [
         Outcome(profile_created=True),
         Outcome(error="Object: why"),
         Outcome(profile_created=False),
     ]
 
 
-def test_the_sink_says_when_each_batch_has_committed(tmp_path: Path) -> None:
-    objects = FakeObjects()
-    commits: list[int] = []
-    sink = LocalSink(objects, FakeTypes({("d", "t")}), CALLER, "d", "t", lambda: commits.append(1))
-    run_import(
-        _records(*({"email": f"e{i}"} for i in range(5))), sink, 2, RejectReport(tmp_path / "r")
-    )
-    assert len(commits) == 3  # one per batch, told after the batch's transaction
-    objects.missing_type = True
-    with pytest.raises(ImportStopped):
-        sink.put_many(['{"email": "x"}'])
-    assert len(commits) == 3  # a refused batch committed nothing
+class FakeCommits:
+    """The bulk load's background commits: each finish runs when the test says, or fails."""
+
+    def __init__(self, failing: int | None = None) -> None:
+        self.futures: list[Future[None]] = []
+        self.failing = failing  # the batch (counting from 0) whose commit fails
+
+    def commit_later(self, finish: Callable[[], None]) -> Future[None]:
+        future: Future[None] = Future()
+        if len(self.futures) == self.failing:
+            future.set_exception(OSError("disk full"))
+        else:
+            future.set_result(None)
+        self.futures.append(future)
+        return future
+
+
+def test_a_batch_counts_once_its_handed_on_commit_has_run(tmp_path: Path) -> None:
+    commits = FakeCommits()
+    sink = LocalSink(FakeObjects(), FakeTypes({("d", "t")}), CALLER, "d", "t", commits)
+    records = _records(*({"email": f"e{i}"} for i in range(5)))
+    summary = run_import(records, sink, 2, RejectReport(tmp_path / "r"))
+    assert len(commits.futures) == 3  # one commit per batch, each handed on
+    assert (summary.read, summary.stored, summary.last_line) == (5, 5, 5)
+
+
+def test_a_failed_commit_stops_the_import_without_counting_that_batch(tmp_path: Path) -> None:
+    sink = LocalSink(FakeObjects(), FakeTypes({("d", "t")}), CALLER, "d", "t", FakeCommits(1))
+    summary = Summary()
+    records = _records(*({"email": f"e{i}"} for i in range(7)))
+    with pytest.raises(ImportStopped, match="a batch could not be stored: disk full"):
+        run_import(records, sink, 2, RejectReport(tmp_path / "r"), summary=summary)
+    assert (summary.read, summary.stored, summary.last_line) == (2, 2, 2)
 
 
 # --- the command --------------------------------------------------------------------------------

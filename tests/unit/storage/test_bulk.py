@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import Future
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy.exc
 from sqlalchemy import func, select
 
-from openprofiles.storage.bulk import CHECKPOINT_LAG, prepare_bulk_writes
+from openprofiles.storage.bulk import CHECKPOINT_LAG, BulkWrites, CommitFailed, prepare_bulk_writes
 from openprofiles.storage.database import Database
-from openprofiles.storage.tables import tags
+from openprofiles.storage.tables import profiles, tags
 
 ROWS_PER_BATCH = 400
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 VALUE = "v" * 200
 
 
@@ -115,3 +119,68 @@ def test_a_failing_checkpoint_loses_nothing_and_never_stalls_writes(database: Da
     with database.read() as conn:
         count = conn.scalar(select(func.count()).select_from(tags))
     assert count == 3 * CHECKPOINT_LAG * ROWS_PER_BATCH
+
+
+def _handed_on_batch(database: Database, bulk: BulkWrites, number: int) -> Future[None]:
+    futures: list[Future[None]] = []
+    rows = [
+        {"account": "a", "resource_arn": f"arn-{number}", "tag_key": f"k{i}", "tag_value": VALUE}
+        for i in range(ROWS_PER_BATCH)
+    ]
+    with database.write(commit=lambda finish: futures.append(bulk.commit_later(finish))) as conn:
+        conn.execute(tags.insert(), rows)
+    (future,) = futures
+    return future
+
+
+def test_handed_on_commits_store_every_batch_in_order(database: Database) -> None:
+    bulk = prepare_bulk_writes(database)
+    try:
+        futures = [_handed_on_batch(database, bulk, number) for number in range(10)]
+        futures[-1].result(timeout=30)
+        # Each write began only after the commit before it: all are done, none failed.
+        assert all(f.done() and f.exception() is None for f in futures)
+        with database.read() as conn:
+            count = conn.scalar(select(func.count()).select_from(tags))
+        assert count == 10 * ROWS_PER_BATCH
+    finally:
+        bulk.close()
+    assert bulk.checkpoints > 0
+
+
+def test_a_failed_handed_on_commit_stores_nothing_and_stops_later_writes(
+    database: Database,
+) -> None:
+    bulk = prepare_bulk_writes(database)
+    futures: list[Future[None]] = []
+    try:
+        with database.write(
+            commit=lambda finish: futures.append(bulk.commit_later(finish))
+        ) as conn:
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+            conn.execute(
+                tags.insert(),
+                [{"account": "a", "resource_arn": "x", "tag_key": "k", "tag_value": "v"}],
+            )
+            # A profile of a domain that does not exist: refused only at COMMIT.
+            conn.execute(
+                profiles.insert(),
+                [
+                    {
+                        "domain_id": 999,
+                        "profile_id": "p",
+                        "document": "{}",
+                        "size": 2,
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                    }
+                ],
+            )
+        with pytest.raises(sqlalchemy.exc.IntegrityError):
+            futures[0].result(timeout=30)
+        with pytest.raises(CommitFailed, match="could not be committed"):
+            _batch(database, 1)
+    finally:
+        bulk.close()
+    with database.read() as conn:
+        assert conn.scalar(select(func.count()).select_from(tags)) == 0
