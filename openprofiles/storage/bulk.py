@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -19,6 +20,11 @@ BULK_WRITE_CACHE_KIB = 262_144
 # for it (see BulkWrites).
 CHECKPOINT_LAG = 3
 _DEFAULT_AUTOCHECKPOINT = 1000  # SQLite's default wal_autocheckpoint, in pages
+# How long a bulk load leaves the database's write lock free before its next batch when
+# another connection (a server on the same data directory) has written since its last one.
+# A waiting SQLite connection retries every 100 ms at most, so this lets at least one of its
+# retries find the lock free.
+GIVE_WAY_SECONDS = 0.1
 
 
 class CommitFailed(Exception):
@@ -45,6 +51,15 @@ class BulkWrites:
       (:class:`CommitFailed`); the future :meth:`commit_later` returns says when a batch is
       stored.
 
+    The next batch is mapped while a commit runs, so a batch would begin as soon as the one
+    before is committed and another writer (a server on the same data directory) could wait
+    for the whole load; when another connection has written since the last batch began, the
+    next one waits GIVE_WAY_SECONDS first, with the write lock free.
+
+    Commits and checkpoints share the one thread: with a thread each, three threads compete
+    for two cores, and a 1,000,000-object import measured slower (5,450 against 6,004
+    objects/s, the same hour).
+
     Durability is unchanged: every batch still commits with the database's synchronous
     setting, and what a checkpoint has not copied yet is in the log, as after any commit.
     On PostgreSQL (and an in-memory database) only ``active`` is False and commits are not
@@ -58,6 +73,8 @@ class BulkWrites:
         self.waits = 0  # write transactions that waited for a checkpoint
         self.error: sqlite3.Error | None = None  # the last checkpoint that failed
         self.commit_error: BaseException | None = None  # the first commit that failed
+        self.gave_way = 0  # batches that waited for another writer
+        self._data_version: int | None = None
         self._condition = threading.Condition()
         self._commits: deque[tuple[Callable[[], None], Future[None]]] = deque()
         self._committing = False
@@ -128,6 +145,7 @@ class BulkWrites:
             raise CommitFailed(
                 f"an earlier batch could not be committed: {self.commit_error}"
             ) from self.commit_error
+        self._give_way()
         self._begins += 1
         if self._begins % CHECKPOINT_LAG:
             return
@@ -136,6 +154,16 @@ class BulkWrites:
                 self.waits += 1
             while self._done < self._requested and self._thread is not None:
                 self._condition.wait()
+
+    def _give_way(self) -> None:
+        # PRAGMA data_version on the write connection changes when another connection has
+        # committed since it was last asked (never for this connection's own commits).
+        with self.database.write_engine.connect() as conn:
+            version = int(conn.exec_driver_sql("PRAGMA data_version").scalar_one())
+        if self._data_version is not None and version != self._data_version:
+            self.gave_way += 1
+            time.sleep(GIVE_WAY_SECONDS)
+        self._data_version = version
 
     def _run(self) -> None:
         while True:

@@ -184,3 +184,26 @@ def test_a_failed_handed_on_commit_stores_nothing_and_stops_later_writes(
         bulk.close()
     with database.read() as conn:
         assert conn.scalar(select(func.count()).select_from(tags)) == 0
+
+
+def test_a_bulk_load_gives_way_only_when_another_connection_writes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    database = Database.open(url)
+    other = Database.open(url, migrate=False)  # a server on the same data directory
+    bulk = prepare_bulk_writes(database)
+    try:
+        for number in range(6):
+            _handed_on_batch(database, bulk, number).result(timeout=30)
+        assert bulk.gave_way == 0  # its own commits and checkpoints do not count
+        with other.write() as conn:
+            conn.execute(
+                tags.insert().values(account="b", resource_arn="s", tag_key="k", tag_value="v")
+            )
+        _handed_on_batch(database, bulk, 6).result(timeout=30)
+        assert bulk.gave_way == 1
+        _handed_on_batch(database, bulk, 7).result(timeout=30)
+        assert bulk.gave_way == 1  # the other writer has been quiet since
+    finally:
+        bulk.close()
+        other.close()
+        database.close()
