@@ -158,8 +158,14 @@ class BulkWrites:
     def _give_way(self) -> None:
         # PRAGMA data_version on the write connection changes when another connection has
         # committed since it was last asked (never for this connection's own commits).
-        with self.database.write_engine.connect() as conn:
-            version = int(conn.exec_driver_sql("PRAGMA data_version").scalar_one())
+        # Straight on the driver: a SQLAlchemy connection would begin a write transaction.
+        raw = self.database.write_engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            assert driver is not None
+            version = int(driver.execute("PRAGMA data_version").fetchone()[0])
+        finally:
+            raw.close()
         if self._data_version is not None and version != self._data_version:
             self.gave_way += 1
             time.sleep(GIVE_WAY_SECONDS)
