@@ -45,7 +45,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -295,39 +295,28 @@ class ObjectService:
             # needs no lock. A few objects map faster than a second transaction costs.
             prepared = self._prepare_all(found.definition, texts, parsed)
             found_text = found.record.definition_text
-        handed_on: list[Callable[[], None]] = []
-        with self.database.write(commit=None if commit is None else handed_on.append) as conn:
+        with self.database.write(commit=commit) as conn:
             record = require_domain(conn, caller, domain)
             current = self.object_types.require(conn, record.id, domain, object_type)
             if prepared is None or current.record.definition_text != found_text:
                 prepared = self._prepare_all(current.definition, texts, parsed)
             batch = _Batch(self, conn, record, current.definition, prepared)
             results = batch.run()
-        queue_url: str = record.config.get("DeadLetterQueueUrl") or ""
-        outgoing = [
-            Outgoing(
-                queue_url,
-                caller.region,
-                domain,
-                object_type,
-                row["object"],
-                row["reason"],
-                row["created_at"],
-            )
-            for row in (batch.dead_letters if queue_url else [])
-        ]
-        if commit is None:
-            if outgoing:
+            queue_url = record.config.get("DeadLetterQueueUrl")
+            if queue_url and batch.dead_letters:
+                outgoing = [
+                    Outgoing(
+                        queue_url,
+                        caller.region,
+                        domain,
+                        object_type,
+                        row["object"],
+                        row["reason"],
+                        row["created_at"],
+                    )
+                    for row in batch.dead_letters
+                ]
                 self.database.after_commit(lambda: self.dead_letters.publish(outgoing))
-            return results
-        (finish,) = handed_on
-
-        def finish_then_publish() -> None:
-            finish()
-            if outgoing:
-                self.dead_letters.publish(outgoing)
-
-        commit(finish_then_publish)
         return results
 
     @staticmethod

@@ -77,7 +77,6 @@ class BulkWrites:
         self._data_version: int | None = None
         self._condition = threading.Condition()
         self._commits: deque[tuple[Callable[[], None], Future[None]]] = deque()
-        self._committing = False
         self._requested = 0  # commits announced with committed()
         self._done = 0  # commits whose pages a finished checkpoint has copied back
         self._begins = 0
@@ -176,27 +175,28 @@ class BulkWrites:
             with self._condition:
                 while not self._commits and self._done == self._requested and not self._closing:
                     self._condition.wait()
-                if self._commits:  # commits first: the next write transaction waits for them
-                    finish, future = self._commits.popleft()
-                elif self._done < self._requested:
-                    finish, future = None, None
-                    target = self._requested
-                else:
-                    return
-            if finish is not None and future is not None:
-                stored = _run_into(finish, future)
-                with self._condition:
-                    if stored:
-                        self._requested += 1
-                    elif self.commit_error is None:
-                        self.commit_error = future.exception()
-                    self._condition.notify_all()
+                # Commits first: the next write transaction waits for them.
+                task = self._commits.popleft() if self._commits else None
+                if task is None and self._done == self._requested:
+                    return  # closing, and nothing left to do
+                target = self._requested
+            if task is not None:
+                self._commit(*task)
                 continue
             self._checkpoint()
             with self._condition:
                 self.checkpoints += 1
                 self._done = target
                 self._condition.notify_all()
+
+    def _commit(self, finish: Callable[[], None], future: Future[None]) -> None:
+        stored = _run_into(finish, future)
+        with self._condition:
+            if stored:
+                self._requested += 1
+            elif self.commit_error is None:
+                self.commit_error = future.exception()
+            self._condition.notify_all()
 
     def _checkpoint(self) -> None:
         # PASSIVE: copy what is committed without waiting for readers or the writer; busy

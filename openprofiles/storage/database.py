@@ -46,6 +46,15 @@ def _nothing() -> None:
     return None
 
 
+def _run_callbacks(callbacks: list[Callable[[], None]]) -> None:
+    """Run what was waiting for a commit; one that fails is logged and the others still run."""
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("a callback after a commit failed")
+
+
 class WriteGroup:
     """One shared write transaction on the event loop's thread, and the future of its commit."""
 
@@ -84,6 +93,7 @@ class Database:
         self.grouped_writes = 0
         # SQLite: called, holding the write lock, before each write() transaction begins.
         self.before_write_begin: list[Callable[[], None]] = []
+        self._open_write = threading.local()  # .callbacks: after_commit's, of this thread's write
         if self.dialect == "sqlite":
             database = parsed.database or ""
             if database and database != ":memory:":
@@ -152,31 +162,44 @@ class Database:
 
         ``commit`` (a bulk load's): when the block exits without an exception, it is handed a
         ``finish`` callable instead of the block committing; ``finish`` commits (raising if
-        that fails) and only then lets the next write begin, and ``commit`` may run it on
-        another thread. Where commits cannot be handed on (PostgreSQL, group commit) the block
-        commits as usual and ``commit`` gets a ``finish`` that does nothing.
+        that fails), runs the block's :meth:`after_commit` callbacks and only then lets the
+        next write begin, and ``commit`` may run it on another thread. Where commits cannot be
+        handed on (PostgreSQL, group commit) the block commits as usual and ``commit`` gets a
+        ``finish`` that does nothing.
         """
         if self._loop_thread is not None and threading.get_ident() == self._loop_thread:
             with self._group_write() as conn:
                 yield conn
-        elif self.dialect == "sqlite" and commit is not None:
-            with self._handed_on_write(commit) as conn:
-                yield conn
+            if commit is not None:
+                commit(_nothing)
             return
-        elif self.dialect == "sqlite":
-            with self._write_lock:
-                for hook in self.before_write_begin:
-                    hook()
+        callbacks: list[Callable[[], None]] = []
+        outer = getattr(self._open_write, "callbacks", None)
+        self._open_write.callbacks = callbacks
+        try:
+            if self.dialect == "sqlite" and commit is not None:
+                with self._handed_on_write(commit, callbacks) as conn:
+                    yield conn
+                return
+            if self.dialect == "sqlite":
+                with self._write_lock:
+                    for hook in self.before_write_begin:
+                        hook()
+                    with self.write_engine.begin() as conn:
+                        yield conn
+            else:
                 with self.write_engine.begin() as conn:
                     yield conn
-        else:
-            with self.write_engine.begin() as conn:
-                yield conn
+        finally:
+            self._open_write.callbacks = outer
+        _run_callbacks(callbacks)
         if commit is not None:
             commit(_nothing)
 
     @contextmanager
-    def _handed_on_write(self, commit: Committer) -> Iterator[Connection]:
+    def _handed_on_write(
+        self, commit: Committer, callbacks: list[Callable[[], None]]
+    ) -> Iterator[Connection]:
         self._write_lock.acquire()
         try:
             for hook in self.before_write_begin:
@@ -212,12 +235,14 @@ class Database:
                     conn.close()
                 finally:
                     self._write_lock.release()
+            _run_callbacks(callbacks)
 
         commit(finish)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` once what this thread wrote is committed: now, or, inside a write
-        group, after the group commits (never, if it fails)."""
+        """Run ``callback`` once what this thread wrote is committed: inside a :meth:`write`
+        block, after its transaction (or write group) commits, never if that fails; outside
+        one, now."""
         group = self._group
         if (
             group is not None
@@ -225,8 +250,12 @@ class Database:
             and threading.get_ident() == self._loop_thread
         ):
             group.after_commit.append(callback)
-        else:
+            return
+        callbacks = getattr(self._open_write, "callbacks", None)
+        if callbacks is None:
             callback()
+        else:
+            callbacks.append(callback)
 
     def group_commits_on(self, loop: asyncio.AbstractEventLoop) -> None:
         """Group the writes made on ``loop``'s thread (the calling thread), SQLite only."""
@@ -300,11 +329,7 @@ class Database:
             self._end_group(group, exc)
         else:
             self._end_group(group, None)
-            for callback in group.after_commit:
-                try:
-                    callback()
-                except Exception:
-                    log.exception("a callback after a group commit failed")
+            _run_callbacks(group.after_commit)
 
     def _end_group(self, group: WriteGroup, error: BaseException | None) -> None:
         if self._group is not group:
