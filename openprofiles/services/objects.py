@@ -20,7 +20,7 @@ Placing an object, as AWS documents it ("Profile matching and inferred profiles"
    SourceLastUpdatedTimestamp is older than the newest one merged before only fills absent
    fields; otherwise its values win, member by member inside addresses and Attributes. The
    standard keys (``_email``, ``_phone``, …) follow the document.
-5. The object is upserted on (type, ProfileObjectUniqueKey); its keys go to ``object_keys`` (for
+5. The object is upserted on (type, ProfileObjectUniqueKey); its keys are kept with it (for
    ListProfileObjects' ObjectFilter) and its persisted keys (never LOOKUP_ONLY; NEW_ONLY only on
    the profile it created) become 'object' profile keys, so SearchProfiles finds them.
 6. Fields targeting a standard object (``_asset``, ``_case``, ``_order``) are stored as an
@@ -595,7 +595,7 @@ class _Batch:
     def _write(self, profiles: _Profiles) -> None:
         conn, domain_id, now = self.conn, self.domain.id, self.now
         new_rows, update_rows = [], []
-        standard: dict[str, list[tuple[str, str]]] = {}
+        stale_keys: list[tuple[int, str, str, str, str]] = []
         for profile_id in profiles.created | profiles.changed:
             state = profiles.states[profile_id]
             text = json.dumps(state.document, separators=(",", ":"))
@@ -614,11 +614,17 @@ class _Batch:
                 self.new_profile_keys.extend(dict.fromkeys(rows))
             else:
                 update_rows.append({**row, "pid": profile_id})
-                if keys != profiles.original_keys.get(profile_id):
-                    standard[profile_id] = keys
+                # The stored standard keys are those of the stored document: change only the
+                # difference (a merge rarely changes more than a name or a phone number).
+                before = set(profiles.original_keys.get(profile_id, ()))
+                after = set(keys)
+                for name, value in before - after:
+                    stale_keys.append((domain_id, name, value, profile_id, STANDARD))
+                for name, value in after - before:
+                    self.new_profile_keys.append((domain_id, name, value, profile_id, STANDARD))
         repo.insert_profiles(conn, new_rows)
         repo.update_profiles(conn, domain_id, update_rows)
-        repo.replace_standard_keys(conn, domain_id, standard)
+        repo.delete_profile_keys(conn, stale_keys)
         repo.insert_profile_keys(conn, self.new_profile_keys)
         self._write_objects()
         if self.moved_from:
@@ -638,7 +644,7 @@ class _Batch:
             p.document = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
         inserts = [p for p in self.pending.values() if p.stored is None]
         updates = [p for p in self.pending.values() if p.stored is not None]
-        object_ids = repo.insert_objects(
+        repo.insert_objects(
             conn,
             [
                 {
@@ -652,6 +658,7 @@ class _Batch:
                     "created_at": now,
                     "updated_at": now,
                     "expires_at": self.expires_at,
+                    "key_values": repo.encode_keys(p.keys),
                 }
                 for p in inserts
             ],
@@ -667,22 +674,9 @@ class _Batch:
                     "source_updated_at": p.source_updated_at,
                     "updated_at": now,
                     "expires_at": self.expires_at,
+                    "key_values": repo.encode_keys(p.keys),
                 }
                 for p in updates
                 if p.stored is not None
             ],
-        )
-        key_rows = [
-            (object_id, name, value)
-            for object_id, p in zip(object_ids, inserts, strict=True)
-            for name, value in dict.fromkeys(p.keys)
-        ]
-        key_rows += [
-            (p.stored.id, name, value)
-            for p in updates
-            if p.stored is not None
-            for name, value in dict.fromkeys(p.keys)
-        ]
-        repo.replace_object_keys(
-            conn, domain_id, [p.stored.id for p in updates if p.stored is not None], key_rows
         )

@@ -108,25 +108,13 @@ profile_objects = Table(
     Column("created_at", UTC_DATETIME, nullable=False),
     Column("updated_at", UTC_DATETIME, nullable=False),
     Column("expires_at", UTC_DATETIME),
+    # The object's keys, for ListProfileObjects' ObjectFilter: a JSON array of [name, value]
+    # pairs. A filter only ever looks among one profile's objects of one type (found through
+    # ix_profile_objects_profile), so the keys need no index of their own (migration 0006).
+    Column("key_values", Text, nullable=False, server_default="[]"),
     UniqueConstraint("domain_id", "object_type", "unique_key", name="uq_profile_objects_key"),
     Index("ix_profile_objects_profile", "domain_id", "profile_id", "object_type"),
     Index("ix_profile_objects_expiry", "expires_at"),
-)
-
-# The keys of each object, for ListProfileObjects' ObjectFilter; clustered on the object like
-# profile_keys (migration 0005), so the primary key also serves lookups by object.
-object_keys = Table(
-    "object_keys",
-    metadata,
-    Column(
-        "object_id", Integer, ForeignKey("profile_objects.id", ondelete="CASCADE"), nullable=False
-    ),
-    Column("domain_id", Integer, nullable=False),
-    Column("key_name", String(64), nullable=False),
-    Column("key_value", String(1024), nullable=False),
-    PrimaryKeyConstraint("object_id", "key_name", "key_value", name="pk_object_keys"),
-    Index("ix_object_keys_lookup", "domain_id", "key_name", "key_value"),
-    sqlite_with_rowid=False,
 )
 
 # Objects that could not be placed on a profile, kept for inspection and replay.
@@ -178,7 +166,6 @@ __all__ = [
     "dead_letters",
     "domains",
     "metadata",
-    "object_keys",
     "object_types",
     "profile_keys",
     "profile_objects",

@@ -103,6 +103,19 @@ def test_first_object_creates_inferred_profile_second_joins(cp: Any, domain: str
     assert (stats["ProfileCount"], stats["ObjectCount"]) == (1, 2)
 
 
+def test_a_later_object_moves_the_standard_keys_it_changes(cp: Any, domain: str) -> None:
+    _put(cp, domain, {"id": "c1", "email": "kim@example.com", "first": "Kim", "last": "Lee"})
+    [profile] = _find(cp, domain, "_fullName", "Kim Lee")
+    # A second object of the same person with another first name: the name wins, the email
+    # (unchanged) stays a key, the old full name no longer finds the profile.
+    _put(cp, domain, {"id": "c2", "email": "kim@example.com", "first": "Kimberly"})
+    assert _find(cp, domain, "_fullName", "Kim Lee") == []
+    [renamed] = _find(cp, domain, "_fullName", "Kimberly Lee")
+    assert renamed["ProfileId"] == profile["ProfileId"]
+    found = _find(cp, domain, "_email", "kim@example.com")
+    assert [p["ProfileId"] for p in found] == [profile["ProfileId"]]
+
+
 def test_ambiguous_key_creates_a_new_profile(cp: Any, domain: str) -> None:
     a = cp.create_profile(DomainName=domain, EmailAddress="shared@example.com")["ProfileId"]
     b = cp.create_profile(DomainName=domain, EmailAddress="shared@example.com")["ProfileId"]

@@ -15,26 +15,46 @@ from datetime import datetime
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import (
+    Boolean,
     Connection,
     DateTime,
     Table,
     and_,
     bindparam,
     delete,
-    exists,
     func,
-    insert,
     or_,
     select,
     update,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from openprofiles.clock import to_utc
 from openprofiles.storage.repositories.profiles import OBJECT, STANDARD
-from openprofiles.storage.tables import object_keys, profile_keys, profile_objects, profiles
+from openprofiles.storage.tables import profile_keys, profile_objects, profiles
 
 _CHUNK = 400
 T = TypeVar("T")
+
+
+class contains_text(FunctionElement[bool]):
+    """``haystack`` contains ``needle`` as a substring, compared exactly (SQLite's LIKE ignores
+    ASCII case, so LIKE will not do): ``instr`` on SQLite, ``strpos`` on PostgreSQL."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "contains_text"
+
+
+@compiles(contains_text, "sqlite")
+def _contains_text_sqlite(element: contains_text, compiler: Any, **kw: Any) -> str:
+    return f"(instr({compiler.process(element.clauses, **kw)}) > 0)"
+
+
+@compiles(contains_text, "postgresql")
+def _contains_text_postgresql(element: contains_text, compiler: Any, **kw: Any) -> str:
+    return f"(strpos({compiler.process(element.clauses, **kw)}) > 0)"
 
 
 def chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
@@ -260,6 +280,19 @@ def replace_standard_keys(
     )
 
 
+def delete_profile_keys(conn: Connection, rows: Sequence[tuple[int, str, str, str, str]]) -> None:
+    """Delete (domain_id, key_name, key_value, profile_id, origin) rows, each by its primary key."""
+    if rows:
+        conn.exec_driver_sql(_DELETE_KEY_SQL[conn.dialect.paramstyle == "qmark"], sorted(rows))
+
+
+_DELETE_KEY_SQL: Final = {
+    qmark: "DELETE FROM profile_keys WHERE domain_id = {0} AND key_name = {0} AND key_value = {0} "
+    "AND profile_id = {0} AND origin = {0}".format("?" if qmark else "%s")
+    for qmark in (True, False)
+}
+
+
 def insert_profile_keys(conn: Connection, rows: Sequence[tuple[int, str, str, str, str]]) -> None:
     """(domain_id, key_name, key_value, profile_id, origin) rows, deduplicated; a row the
     profile already has is skipped."""
@@ -275,37 +308,35 @@ def insert_profile_keys(conn: Connection, rows: Sequence[tuple[int, str, str, st
 
 _OBJECT_COLUMNS: Final = (
     "domain_id", "object_type", "unique_key", "profile_id", "document", "size",
-    "source_updated_at", "created_at", "updated_at", "expires_at",
+    "source_updated_at", "created_at", "updated_at", "expires_at", "key_values",
 )  # fmt: skip
 
 
-def insert_objects(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert profile_objects rows (all of one domain); their ids, in order."""
-    if not rows:
-        return []
-    values = [[r[c] for c in _OBJECT_COLUMNS] for r in rows]
-    if conn.dialect.name == "sqlite":
-        # SQLite has one writer at a time (the caller holds the write transaction), so the ids
-        # after the current maximum are ours to hand out; RETURNING would make SQLite insert
-        # row by row.
-        start = int(conn.scalar(select(func.coalesce(func.max(profile_objects.c.id), 0))) or 0)
-        ids = list(range(start + 1, start + 1 + len(rows)))
-        _insert_many(
-            conn,
-            profile_objects,
-            ("id", *_OBJECT_COLUMNS),
-            [[i, *v] for i, v in zip(ids, values, strict=True)],
-        )
-        return ids
-    result = conn.execute(
-        insert(profile_objects).returning(profile_objects.c.id, sort_by_parameter_order=True),
-        [dict(zip(_OBJECT_COLUMNS, v, strict=True)) for v in values],
+def encode_keys(pairs: Iterable[tuple[str, str]]) -> str:
+    """An object's keys as stored in ``key_values``: a JSON array of [name, value] pairs,
+    each once. One pair's own encoding (:func:`_encoded_pair`) appears in it exactly where the
+    pair is an element: JSON escapes every quote inside a string."""
+    return json.dumps(list(dict.fromkeys(pairs)), ensure_ascii=False, separators=(",", ":"))
+
+
+def _encoded_pair(name: str, value: str) -> str:
+    return json.dumps([name, value], ensure_ascii=False, separators=(",", ":"))
+
+
+def decode_keys(text: str) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in json.loads(text)]
+
+
+def insert_objects(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert profile_objects rows (``key_values`` from :func:`encode_keys`)."""
+    _insert_many(
+        conn, profile_objects, _OBJECT_COLUMNS, [[r[c] for c in _OBJECT_COLUMNS] for r in rows]
     )
-    return [row[0] for row in result]
 
 
 def update_objects(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows with oid, profile_id, document, size, source_updated_at, updated_at, expires_at."""
+    """Rows with oid, profile_id, document, size, source_updated_at, updated_at, expires_at,
+    key_values."""
     if not rows:
         return
     conn.execute(
@@ -318,45 +349,40 @@ def update_objects(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
             source_updated_at=bindparam("source_updated_at"),
             updated_at=bindparam("updated_at"),
             expires_at=bindparam("expires_at"),
+            key_values=bindparam("key_values"),
         ),
         list(rows),
     )
 
 
-def replace_object_keys(
-    conn: Connection,
-    domain_id: int,
-    replaced: Sequence[int],
-    rows: Sequence[tuple[int, str, str]],
-) -> None:
-    """Drop the keys of the ``replaced`` objects, then insert (object_id, name, value) rows."""
-    for part in chunks(list(replaced)):
-        conn.execute(delete(object_keys).where(object_keys.c.object_id.in_(list(part))))
-    _insert_many(
-        conn,
-        object_keys,
-        ("object_id", "domain_id", "key_name", "key_value"),
-        sorted((o, domain_id, n, v) for o, n, v in rows),
-    )
-
-
 def drop_unbacked_object_keys(conn: Connection, domain_id: int, profile_ids: Iterable[str]) -> None:
     """Remove 'object' profile keys of these profiles that no stored object carries any more."""
-    backed = exists().where(
-        object_keys.c.domain_id == domain_id,
-        object_keys.c.key_name == profile_keys.c.key_name,
-        object_keys.c.key_value == profile_keys.c.key_value,
-        profile_objects.c.id == object_keys.c.object_id,
-        profile_objects.c.profile_id == profile_keys.c.profile_id,
-    )
     for part in chunks(sorted(set(profile_ids))):
-        conn.execute(
-            delete(profile_keys).where(
+        carried: set[tuple[str, str, str]] = set()
+        objects = conn.execute(
+            select(profile_objects.c.profile_id, profile_objects.c.key_values).where(
+                profile_objects.c.domain_id == domain_id,
+                profile_objects.c.profile_id.in_(list(part)),
+            )
+        )
+        for profile_id, text in objects:
+            carried.update((profile_id, n, v) for n, v in decode_keys(text))
+        keys = conn.execute(
+            select(
+                profile_keys.c.profile_id, profile_keys.c.key_name, profile_keys.c.key_value
+            ).where(
                 profile_keys.c.domain_id == domain_id,
                 profile_keys.c.profile_id.in_(list(part)),
                 profile_keys.c.origin == OBJECT,
-                ~backed,
             )
+        )
+        delete_profile_keys(
+            conn,
+            [
+                (domain_id, name, value, profile_id, OBJECT)
+                for profile_id, name, value in keys
+                if (profile_id, name, value) not in carried
+            ],
         )
 
 
@@ -386,15 +412,8 @@ def list_query(
     )
     if key_filter is not None:
         name, values = key_filter
-        query = query.where(
-            profile_objects.c.id.in_(
-                select(object_keys.c.object_id).where(
-                    object_keys.c.domain_id == domain_id,
-                    object_keys.c.key_name == name,
-                    object_keys.c.key_value.in_(list(values)),
-                )
-            )
-        )
+        column = profile_objects.c.key_values
+        query = query.where(or_(*(contains_text(column, _encoded_pair(name, v)) for v in values)))
     return query
 
 
@@ -417,7 +436,6 @@ def delete_object(
     )
     if object_id is None:
         return False
-    conn.execute(delete(object_keys).where(object_keys.c.object_id == object_id))
     conn.execute(delete(profile_objects).where(profile_objects.c.id == object_id))
     drop_unbacked_object_keys(conn, domain_id, [profile_id])
     return True
@@ -425,10 +443,6 @@ def delete_object(
 
 def delete_profile_objects(conn: Connection, domain_id: int, profile_id: str) -> None:
     """Delete every object of a profile (DeleteProfile removes all data of the profile)."""
-    ids = select(profile_objects.c.id).where(
-        profile_objects.c.domain_id == domain_id, profile_objects.c.profile_id == profile_id
-    )
-    conn.execute(delete(object_keys).where(object_keys.c.object_id.in_(ids)))
     conn.execute(
         delete(profile_objects).where(
             profile_objects.c.domain_id == domain_id, profile_objects.c.profile_id == profile_id
@@ -449,10 +463,6 @@ def delete_type_objects(conn: Connection, domain_id: int, object_type: str) -> i
             .distinct()
         )
     ]
-    ids = select(profile_objects.c.id).where(
-        profile_objects.c.domain_id == domain_id, profile_objects.c.object_type == object_type
-    )
-    conn.execute(delete(object_keys).where(object_keys.c.object_id.in_(ids)))
     result = conn.execute(
         delete(profile_objects).where(
             profile_objects.c.domain_id == domain_id,
@@ -476,7 +486,6 @@ def purge_expired(conn: Connection, now: datetime, limit: int = 10_000) -> int:
         return 0
     ids = [r[0] for r in rows]
     for part in chunks(ids):
-        conn.execute(delete(object_keys).where(object_keys.c.object_id.in_(list(part))))
         conn.execute(delete(profile_objects).where(profile_objects.c.id.in_(list(part))))
     by_domain: dict[int, set[str]] = {}
     for _, domain_id, profile_id in rows:

@@ -277,6 +277,40 @@ def test_list_filter_paging_and_delete(services: Services, caller: Caller, domai
     assert _counts(services, caller) == (1, 0)
 
 
+def test_list_filter_matches_key_values_exactly(
+    services: Services, caller: Caller, domain: str
+) -> None:
+    values = ["L1", "l1", 'L"1', "L1\\", "xL1", '["loyaltyId","L1"]', "é"]
+    pid = _put(services, caller, {"id": "c0", "email": "p@example.com"}).profile_id
+    for i, value in enumerate(values, 1):
+        _put(services, caller, {"id": f"c{i}", "email": "p@example.com", "loyalty": value})
+    for i, value in enumerate(values, 1):
+        found, _ = services.objects.list(
+            caller, "d", "crm", pid, ("loyaltyId", [value]), None, None
+        )
+        assert [json.loads(f.document)["id"] for f in found] == [f"c{i}"], value
+    both, _ = services.objects.list(caller, "d", "crm", pid, ("loyaltyId", ["l1", "é"]), None, None)
+    assert [json.loads(f.document)["id"] for f in both] == ["c2", "c7"]
+    # a key name is matched too: crmId c1 is not loyaltyId c1
+    none, _ = services.objects.list(caller, "d", "crm", pid, ("loyaltyId", ["c1"]), None, None)
+    assert none == []
+
+
+def test_an_object_moving_to_another_profile_takes_its_keys_along(
+    services: Services, caller: Caller, domain: str
+) -> None:
+    a = _put(services, caller, {"id": "c1", "email": "a@example.com", "loyalty": "L1"}).profile_id
+    b = _put(services, caller, {"id": "c2", "email": "b@example.com"}).profile_id
+    # c1 again, now with b's email: the email matches first, so the object moves to b
+    moved = _put(services, caller, {"id": "c1", "email": "b@example.com", "loyalty": "L1"})
+    assert moved.profile_id == b != a
+    assert _search(services, caller, "loyaltyId", "L1") == [b]
+    assert _search(services, caller, "crmId", "c1") == [b]
+    found, _ = services.objects.list(caller, "d", "crm", b, ("loyaltyId", ["L1"]), None, None)
+    assert [json.loads(f.document)["id"] for f in found] == ["c1"]
+    assert services.objects.list(caller, "d", "crm", a, None, None, None)[0] == []
+
+
 def test_expiry_with_the_clock(services: Services, caller: Caller, clock: FixedClock) -> None:
     services.domains.create(caller, "d", 10, {}, None)
     services.object_types.put(caller, "d", "crm", _crm_type())

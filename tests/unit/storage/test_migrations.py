@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -54,7 +56,7 @@ def test_key_tables_keep_their_rows_across_migration_0005(database_url: str) -> 
                 " VALUES (7, 1, 'k', 'v'), (7, 1, 'k', 'v'), (7, 1, 'k', 'w')"
             )
         )
-    upgrade(database)
+    upgrade(database, "0005")
     with database.read() as conn:
         keys = conn.execute(text("SELECT * FROM profile_keys ORDER BY 1, 2, 3, 4, 5")).all()
         object_keys = conn.execute(text("SELECT * FROM object_keys ORDER BY 1, 2, 3, 4")).all()
@@ -76,4 +78,45 @@ def test_key_tables_keep_their_rows_across_migration_0005(database_url: str) -> 
     with database.read() as conn:
         assert len(conn.execute(text("SELECT * FROM profile_keys")).all()) == 3
         assert len(conn.execute(text("SELECT * FROM object_keys")).all()) == 2
+    database.close()
+
+
+def test_object_keys_move_into_the_object_rows_in_migration_0006(database_url: str) -> None:
+    database = Database(database_url)
+    upgrade(database, "0005")
+    now = "2024-01-01 00:00:00"
+    with database.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO domains (id, account, region, name, default_expiration_days, config,"
+                " created_at, updated_at) VALUES (1, 'a', 'r', 'd', 1, '{}', :now, :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO profile_objects (id, domain_id, object_type, unique_key, profile_id,"
+                " document, size, created_at, updated_at) VALUES"
+                " (7, 1, 't', 'u', 'p1', '{}', 2, :now, :now),"
+                " (8, 1, 't', 'w', 'p1', '{}', 2, :now, :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO object_keys (object_id, domain_id, key_name, key_value)"
+                " VALUES (7, 1, 'k', 'v\"1'), (7, 1, 'id', 'é')"
+            )
+        )
+    upgrade(database)
+    with database.read() as conn:
+        rows = conn.execute(text("SELECT id, key_values FROM profile_objects ORDER BY id")).all()
+    assert [(i, json.loads(k)) for i, k in rows] == [(7, [["id", "é"], ["k", 'v"1']]), (8, [])]
+    config = _config()
+    with database.write() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0005")
+    with database.read() as conn:
+        keys = conn.execute(text("SELECT * FROM object_keys ORDER BY 1, 2, 3, 4")).all()
+    assert [tuple(k) for k in keys] == [(7, 1, "id", "é"), (7, 1, "k", 'v"1')]
     database.close()
