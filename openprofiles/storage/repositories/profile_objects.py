@@ -312,15 +312,20 @@ _OBJECT_COLUMNS: Final = (
 )  # fmt: skip
 
 
+# One encoder for every object's keys: json.dumps with options builds an encoder per call,
+# which costs more than encoding a few keys.
+_KEYS_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode_keys(pairs: Iterable[tuple[str, str]]) -> str:
     """An object's keys as stored in ``key_values``: a JSON array of [name, value] pairs,
     each once. One pair's own encoding (:func:`_encoded_pair`) appears in it exactly where the
     pair is an element: JSON escapes every quote inside a string."""
-    return json.dumps(list(dict.fromkeys(pairs)), ensure_ascii=False, separators=(",", ":"))
+    return _KEYS_JSON.encode(list(dict.fromkeys(pairs)))
 
 
 def _encoded_pair(name: str, value: str) -> str:
-    return json.dumps([name, value], ensure_ascii=False, separators=(",", ":"))
+    return _KEYS_JSON.encode([name, value])
 
 
 def decode_keys(text: str) -> list[tuple[str, str]]:
