@@ -597,26 +597,30 @@ class _Batch:
     # --- writing -----------------------------------------------------------------------------
     def _write(self, profiles: _Profiles) -> None:
         conn, domain_id, now = self.conn, self.domain.id, self.now
-        new_rows, update_rows = [], []
+        new_rows: list[repo.ProfileRow] = []
+        update_rows: list[dict[str, Any]] = []
         stale_keys: list[tuple[int, str, str, str, str]] = []
         for profile_id in profiles.created | profiles.changed:
             state = profiles.states[profile_id]
             text = _DOCUMENT_JSON.encode(state.document)
-            row = {
-                "document": text,
-                "size": len(text.encode()),
-                "updated_at": now,
-                "source_updated_at": state.source_updated_at,
-            }
+            size, updated = len(text.encode()), state.source_updated_at
             keys = standard_keys(profile_id, state.document)
             if profile_id in profiles.created:
                 new_rows.append(
-                    {**row, "domain_id": domain_id, "profile_id": profile_id, "created_at": now}
+                    repo.ProfileRow(domain_id, profile_id, text, size, now, now, updated)
                 )
                 rows = [(domain_id, n, v, profile_id, STANDARD) for n, v in keys]
                 self.new_profile_keys.extend(dict.fromkeys(rows))
             else:
-                update_rows.append({**row, "pid": profile_id})
+                update_rows.append(
+                    {
+                        "pid": profile_id,
+                        "document": text,
+                        "size": size,
+                        "updated_at": now,
+                        "source_updated_at": updated,
+                    }
+                )
                 # The stored standard keys are those of the stored document: change only the
                 # difference (a merge rarely changes more than a name or a phone number).
                 before = set(profiles.original_keys.get(profile_id, ()))
@@ -647,22 +651,23 @@ class _Batch:
             p.document = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
         inserts = [p for p in self.pending.values() if p.stored is None]
         updates = [p for p in self.pending.values() if p.stored is not None]
+        expires_at = self.expires_at
         repo.insert_objects(
             conn,
             [
-                {
-                    "domain_id": domain_id,
-                    "object_type": p.object_type,
-                    "unique_key": p.unique_key,
-                    "profile_id": p.profile_id,
-                    "document": p.document,
-                    "size": len(p.document.encode()),
-                    "source_updated_at": p.source_updated_at,
-                    "created_at": now,
-                    "updated_at": now,
-                    "expires_at": self.expires_at,
-                    "key_values": repo.encode_keys(p.keys),
-                }
+                repo.ObjectRow(
+                    domain_id,
+                    p.object_type,
+                    p.unique_key,
+                    p.profile_id,
+                    p.document,
+                    len(p.document.encode()),
+                    p.source_updated_at,
+                    now,
+                    now,
+                    expires_at,
+                    repo.encode_keys(p.keys),
+                )
                 for p in inserts
             ],
         )

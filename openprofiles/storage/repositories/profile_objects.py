@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -227,16 +227,20 @@ def _insert_many(
     conn.exec_driver_sql(sql, [tuple(row) for row in rows])
 
 
-_PROFILE_COLUMNS: Final = (
-    "domain_id", "profile_id", "document", "size", "created_at", "updated_at",
-    "source_updated_at",
-)  # fmt: skip
+class ProfileRow(NamedTuple):
+    """A new row of ``profiles``, its members in column order."""
+
+    domain_id: int
+    profile_id: str
+    document: str  # JSON text
+    size: int
+    created_at: datetime
+    updated_at: datetime
+    source_updated_at: datetime | None
 
 
-def insert_profiles(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows with domain_id, profile_id, document (text), size, created_at, updated_at,
-    source_updated_at."""
-    _insert_many(conn, profiles, _PROFILE_COLUMNS, [[r[c] for c in _PROFILE_COLUMNS] for r in rows])
+def insert_profiles(conn: Connection, rows: Sequence[ProfileRow]) -> None:
+    _insert_many(conn, profiles, ProfileRow._fields, rows)
 
 
 def update_profiles(conn: Connection, domain_id: int, rows: Sequence[dict[str, Any]]) -> None:
@@ -306,10 +310,20 @@ def insert_profile_keys(conn: Connection, rows: Sequence[tuple[int, str, str, st
     )
 
 
-_OBJECT_COLUMNS: Final = (
-    "domain_id", "object_type", "unique_key", "profile_id", "document", "size",
-    "source_updated_at", "created_at", "updated_at", "expires_at", "key_values",
-)  # fmt: skip
+class ObjectRow(NamedTuple):
+    """A new row of ``profile_objects``, its members in column order."""
+
+    domain_id: int
+    object_type: str
+    unique_key: str
+    profile_id: str
+    document: str
+    size: int
+    source_updated_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime | None
+    key_values: str  # from encode_keys
 
 
 # One encoder for every object's keys: json.dumps with options builds an encoder per call,
@@ -332,11 +346,8 @@ def decode_keys(text: str) -> list[tuple[str, str]]:
     return [(name, value) for name, value in json.loads(text)]
 
 
-def insert_objects(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert profile_objects rows (``key_values`` from :func:`encode_keys`)."""
-    _insert_many(
-        conn, profile_objects, _OBJECT_COLUMNS, [[r[c] for c in _OBJECT_COLUMNS] for r in rows]
-    )
+def insert_objects(conn: Connection, rows: Sequence[ObjectRow]) -> None:
+    _insert_many(conn, profile_objects, ObjectRow._fields, rows)
 
 
 def update_objects(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
