@@ -25,6 +25,9 @@ _DEFAULT_AUTOCHECKPOINT = 1000  # SQLite's default wal_autocheckpoint, in pages
 # A waiting SQLite connection retries every 100 ms at most, so this lets at least one of its
 # retries find the lock free.
 GIVE_WAY_SECONDS = 0.1
+# How many write transactions after one that found another connection's commit
+# ``others_writing`` asks to keep small.
+OTHERS_RECENT_BATCHES = 5
 
 
 class CommitFailed(Exception):
@@ -54,7 +57,8 @@ class BulkWrites:
     The next batch is mapped while a commit runs, so a batch would begin as soon as the one
     before is committed and another writer (a server on the same data directory) could wait
     for the whole load; when another connection has written since the last batch began, the
-    next one waits GIVE_WAY_SECONDS first, with the write lock free.
+    next one waits GIVE_WAY_SECONDS first, with the write lock free, and ``others_writing``
+    tells the load to make its transactions smaller for a while.
 
     Commits and checkpoints share the one thread: with a thread each, three threads compete
     for two cores, and a 1,000,000-object import measured slower (5,450 against 6,004
@@ -74,6 +78,7 @@ class BulkWrites:
         self.error: sqlite3.Error | None = None  # the last checkpoint that failed
         self.commit_error: BaseException | None = None  # the first commit that failed
         self.gave_way = 0  # batches that waited for another writer
+        self._others_at: int | None = None  # the write transaction that last gave way
         self._data_version: int | None = None
         self._condition = threading.Condition()
         self._commits: deque[tuple[Callable[[], None], Future[None]]] = deque()
@@ -106,6 +111,15 @@ class BulkWrites:
         with self._condition:
             self._requested += 1
             self._condition.notify_all()
+
+    @property
+    def others_writing(self) -> bool:
+        """Whether another connection has committed during the last few write transactions
+        (a server on the same data directory): then a load should keep its transactions
+        short, since that writer waits for each of them."""
+        return (
+            self._others_at is not None and self._begins - self._others_at <= OTHERS_RECENT_BATCHES
+        )
 
     def commit_later(self, finish: Callable[[], None]) -> Future[None]:
         """Run a write transaction's ``finish`` (its commit) on the background thread.
@@ -167,6 +181,7 @@ class BulkWrites:
             raw.close()
         if self._data_version is not None and version != self._data_version:
             self.gave_way += 1
+            self._others_at = self._begins
             time.sleep(GIVE_WAY_SECONDS)
         self._data_version = version
 

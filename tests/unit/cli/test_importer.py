@@ -27,6 +27,7 @@ from openprofiles.cli._readers import (
     read_jsonl,
 )
 from openprofiles.cli.importer import (
+    SHARED_BATCH,
     ImportStopped,
     LocalSink,
     Outcome,
@@ -272,6 +273,8 @@ def test_outcomes_from_service_errors() -> None:
 class FakeCommits:
     """The bulk load's background commits: each finish runs when the test says, or fails."""
 
+    others_writing = False  # whether another connection writes to the database too
+
     def __init__(self, failing: int | None = None) -> None:
         self.futures: list[Future[None]] = []
         self.failing = failing  # the batch (counting from 0) whose commit fails
@@ -293,6 +296,22 @@ def test_a_batch_counts_once_its_handed_on_commit_has_run(tmp_path: Path) -> Non
     summary = run_import(records, sink, 2, RejectReport(tmp_path / "r"))
     assert len(commits.futures) == 3  # one commit per batch, each handed on
     assert (summary.read, summary.stored, summary.last_line) == (5, 5, 5)
+
+
+def test_batches_get_smaller_while_another_connection_writes(tmp_path: Path) -> None:
+    objects = FakeObjects()
+
+    class SharedCommits(FakeCommits):
+        @property
+        def others_writing(self) -> bool:  # type: ignore[override]
+            return len(objects.batches) in (1, 2)  # a server writes during batches 2 and 3
+
+    sink = LocalSink(objects, FakeTypes({("d", "t")}), CALLER, "d", "t", SharedCommits())
+    records = _records(*({"email": f"e{i}"} for i in range(SHARED_BATCH * 6 + 10)))
+    summary = run_import(records, sink, SHARED_BATCH * 2, RejectReport(tmp_path / "r"))
+    big, small = SHARED_BATCH * 2, SHARED_BATCH
+    assert objects.batches == [big, small, small, big, 10]
+    assert summary.stored == SHARED_BATCH * 6 + 10
 
 
 def test_a_failed_commit_stops_the_import_without_counting_that_batch(tmp_path: Path) -> None:

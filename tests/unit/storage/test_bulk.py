@@ -12,7 +12,13 @@ import pytest
 import sqlalchemy.exc
 from sqlalchemy import func, select
 
-from openprofiles.storage.bulk import CHECKPOINT_LAG, BulkWrites, CommitFailed, prepare_bulk_writes
+from openprofiles.storage.bulk import (
+    CHECKPOINT_LAG,
+    OTHERS_RECENT_BATCHES,
+    BulkWrites,
+    CommitFailed,
+    prepare_bulk_writes,
+)
 from openprofiles.storage.database import Database
 from openprofiles.storage.tables import profiles, tags
 
@@ -195,14 +201,21 @@ def test_a_bulk_load_gives_way_only_when_another_connection_writes(tmp_path: Pat
         for number in range(6):
             _handed_on_batch(database, bulk, number).result(timeout=30)
         assert bulk.gave_way == 0  # its own commits and checkpoints do not count
+        assert not bulk.others_writing
         with other.write() as conn:
             conn.execute(
                 tags.insert().values(account="b", resource_arn="s", tag_key="k", tag_value="v")
             )
         _handed_on_batch(database, bulk, 6).result(timeout=30)
-        assert bulk.gave_way == 1
+        assert bulk.gave_way == 1 and bulk.others_writing
         _handed_on_batch(database, bulk, 7).result(timeout=30)
         assert bulk.gave_way == 1  # the other writer has been quiet since
+        # The OTHERS_RECENT_BATCHES transactions after the one that gave way stay small (the
+        # first of them is batch 7's).
+        for number in range(8, 7 + OTHERS_RECENT_BATCHES):
+            assert bulk.others_writing  # the load keeps its batches small for a while
+            _handed_on_batch(database, bulk, number).result(timeout=30)
+        assert not bulk.others_writing
     finally:
         bulk.close()
         other.close()
