@@ -98,25 +98,30 @@ def test_object_keys_move_into_the_object_rows_in_migration_0006(database_url: s
                 "INSERT INTO profile_objects (id, domain_id, object_type, unique_key, profile_id,"
                 " document, size, created_at, updated_at) VALUES"
                 " (7, 1, 't', 'u', 'p1', '{}', 2, :now, :now),"
-                " (8, 1, 't', 'w', 'p1', '{}', 2, :now, :now)"
+                " (8, 1, 't', 'w', 'p1', '{}', 2, :now, :now),"
+                " (25007, 1, 't', 'x', 'p1', '{}', 2, :now, :now)"  # a later step
             ),
             {"now": now},
         )
         conn.execute(
             text(
                 "INSERT INTO object_keys (object_id, domain_id, key_name, key_value)"
-                " VALUES (7, 1, 'k', 'v\"1'), (7, 1, 'id', 'é')"
+                " VALUES (7, 1, 'k', 'v\"1'), (7, 1, 'id', 'é'), (25007, 1, 'k', 'z')"
             )
         )
     upgrade(database)
     with database.read() as conn:
         rows = conn.execute(text("SELECT id, key_values FROM profile_objects ORDER BY id")).all()
-    assert [(i, json.loads(k)) for i, k in rows] == [(7, [["id", "é"], ["k", 'v"1']]), (8, [])]
+    assert [(i, json.loads(k)) for i, k in rows] == [
+        (7, [["id", "é"], ["k", 'v"1']]),
+        (8, []),
+        (25007, [["k", "z"]]),
+    ]
     config = _config()
     with database.write() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "0005")
     with database.read() as conn:
         keys = conn.execute(text("SELECT * FROM object_keys ORDER BY 1, 2, 3, 4")).all()
-    assert [tuple(k) for k in keys] == [(7, 1, "id", "é"), (7, 1, "k", 'v"1')]
+    assert [tuple(k) for k in keys] == [(7, 1, "id", "é"), (7, 1, "k", 'v"1'), (25007, 1, "k", "z")]
     database.close()

@@ -13,7 +13,6 @@ Revises: 0005
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import sqlalchemy as sa
 from alembic import op
@@ -23,30 +22,8 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-_ROWS_PER_STEP = 10_000
-
-
-def _keys_by_object(conn: sa.Connection) -> Iterator[list[tuple[int, str]]]:
-    """(object id, key_values JSON) for every object with keys, in steps, in object order."""
-    rows = conn.execute(
-        sa.text("SELECT object_id, key_name, key_value FROM object_keys ORDER BY 1, 2, 3")
-    )
-    step: list[tuple[int, str]] = []
-    current: int | None = None
-    pairs: list[list[str]] = []
-    for object_id, name, value in rows:
-        if object_id != current:
-            if current is not None:
-                step.append((current, _encode(pairs)))
-            current, pairs = object_id, []
-            if len(step) >= _ROWS_PER_STEP:
-                yield step
-                step = []
-        pairs.append([name, value])
-    if current is not None:
-        step.append((current, _encode(pairs)))
-    if step:
-        yield step
+# Objects whose keys are carried over per step: memory stays bounded however large the table.
+_OBJECTS_PER_STEP = 10_000
 
 
 def _encode(pairs: list[list[str]]) -> str:
@@ -56,16 +33,29 @@ def _encode(pairs: list[list[str]]) -> str:
 
 def upgrade() -> None:
     conn = op.get_bind()
-    # Read before altering profile_objects: were the change to copy the table (SQLite's batch
-    # mode does for some changes), dropping the old one would cascade to object_keys.
-    steps = list(_keys_by_object(conn))
-    with op.batch_alter_table("profile_objects") as batch:
-        batch.add_column(sa.Column("key_values", sa.Text, nullable=False, server_default="[]"))
-    for step in steps:
-        conn.execute(
-            sa.text("UPDATE profile_objects SET key_values = :keys WHERE id = :id"),
-            [{"id": object_id, "keys": keys} for object_id, keys in step],
+    # A plain ADD COLUMN on both databases (SQLite does not copy the table for it, which would
+    # cascade to object_keys when the old table is dropped).
+    op.add_column(
+        "profile_objects", sa.Column("key_values", sa.Text, nullable=False, server_default="[]")
+    )
+    low, high = conn.execute(
+        sa.text("SELECT min(object_id), max(object_id) FROM object_keys")
+    ).one()
+    if low is not None:
+        step = sa.text(
+            "SELECT object_id, key_name, key_value FROM object_keys"
+            " WHERE object_id >= :first AND object_id < :end ORDER BY 1, 2, 3"
         )
+        for first in range(low, high + 1, _OBJECTS_PER_STEP):
+            keys: dict[int, list[list[str]]] = {}
+            rows = conn.execute(step, {"first": first, "end": first + _OBJECTS_PER_STEP})
+            for object_id, name, value in rows:
+                keys.setdefault(object_id, []).append([name, value])
+            if keys:
+                conn.execute(
+                    sa.text("UPDATE profile_objects SET key_values = :keys WHERE id = :id"),
+                    [{"id": i, "keys": _encode(pairs)} for i, pairs in keys.items()],
+                )
     op.drop_table("object_keys")
 
 
