@@ -7,7 +7,7 @@ import json
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from openprofiles.storage.database import Database
 from openprofiles.storage.migrate import _config, upgrade
@@ -23,26 +23,31 @@ def test_migrated_schema_matches_tables(database_url: str) -> None:
     assert diff == []
 
 
+def _domain_with_objects(conn: Connection, *object_ids: int) -> None:
+    """Domain 1 and, on profile p1, an object of type t with each id (unique key u<id>)."""
+    now = "2024-01-01 00:00:00"
+    conn.execute(
+        text(
+            "INSERT INTO domains (id, account, region, name, default_expiration_days, config,"
+            " created_at, updated_at) VALUES (1, 'a', 'r', 'd', 1, '{}', :now, :now)"
+        ),
+        {"now": now},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO profile_objects (id, domain_id, object_type, unique_key, profile_id,"
+            " document, size, created_at, updated_at)"
+            " VALUES (:id, 1, 't', :key, 'p1', '{}', 2, :now, :now)"
+        ),
+        [{"id": i, "key": f"u{i}", "now": now} for i in object_ids],
+    )
+
+
 def test_key_tables_keep_their_rows_across_migration_0005(database_url: str) -> None:
     database = Database(database_url)
     upgrade(database, "0004")
-    now = "2024-01-01 00:00:00"
     with database.write() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO domains (id, account, region, name, default_expiration_days, config,"
-                " created_at, updated_at) VALUES (1, 'a', 'r', 'd', 1, '{}', :now, :now)"
-            ),
-            {"now": now},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO profile_objects (id, domain_id, object_type, unique_key, profile_id,"
-                " document, size, created_at, updated_at)"
-                " VALUES (7, 1, 't', 'u', 'p1', '{}', 2, :now, :now)"
-            ),
-            {"now": now},
-        )
+        _domain_with_objects(conn, 7)
         conn.execute(
             text(
                 "INSERT INTO profile_keys (domain_id, key_name, key_value, profile_id, origin)"
@@ -84,25 +89,8 @@ def test_key_tables_keep_their_rows_across_migration_0005(database_url: str) -> 
 def test_object_keys_move_into_the_object_rows_in_migration_0006(database_url: str) -> None:
     database = Database(database_url)
     upgrade(database, "0005")
-    now = "2024-01-01 00:00:00"
     with database.write() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO domains (id, account, region, name, default_expiration_days, config,"
-                " created_at, updated_at) VALUES (1, 'a', 'r', 'd', 1, '{}', :now, :now)"
-            ),
-            {"now": now},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO profile_objects (id, domain_id, object_type, unique_key, profile_id,"
-                " document, size, created_at, updated_at) VALUES"
-                " (7, 1, 't', 'u', 'p1', '{}', 2, :now, :now),"
-                " (8, 1, 't', 'w', 'p1', '{}', 2, :now, :now),"
-                " (25007, 1, 't', 'x', 'p1', '{}', 2, :now, :now)"  # a later step
-            ),
-            {"now": now},
-        )
+        _domain_with_objects(conn, 7, 8, 25007)  # 25007: in a later step of the migration
         conn.execute(
             text(
                 "INSERT INTO object_keys (object_id, domain_id, key_name, key_value)"
