@@ -144,7 +144,9 @@ class LocalSink:
         domain: str,
         object_type: str,
         commits: BackgroundCommits | None = None,
+        after_batch: Callable[[], None] | None = None,
     ) -> None:
+        self.after_batch = after_batch  # told after each batch's write transaction
         self.objects = objects
         self.object_types = object_types
         self.caller = caller
@@ -188,6 +190,8 @@ class LocalSink:
             raise ImportStopped(exc.message) from exc
         except CommitFailed as exc:
             raise ImportStopped(str(exc)) from exc
+        if self.after_batch is not None:
+            self.after_batch()
         outcomes = [
             Outcome(error=r.message)
             if isinstance(r, ServiceError)
@@ -441,7 +445,15 @@ def _local_sink(
     stack.callback(bulk.close)
     services = Services(database, settings)
     commits = bulk if bulk.active else None
-    return LocalSink(services.objects, services.object_types, caller, domain, object_type, commits)
+    return LocalSink(
+        services.objects,
+        services.object_types,
+        caller,
+        domain,
+        object_type,
+        commits,
+        after_batch=bulk.batch_written,
+    )
 
 
 def _quiet_gc() -> None:

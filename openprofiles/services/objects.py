@@ -37,7 +37,11 @@ sending the same object again lands on the same stored object.
 Concurrency: on SQLite writes are serialised by the database's write path. On PostgreSQL each
 batch takes transaction advisory locks on hashes of every key value and unique key it touches,
 sorted, before looking anything up, and locks the profile rows it merges into; two objects
-sharing a key therefore never both miss and create two profiles.
+sharing a key therefore never both miss and create two profiles. Every lock of a transaction
+takes a slot of PostgreSQL's shared lock table (64 per connection by default), so a batch that
+would need more than MAX_KEY_LOCKS of them (a bulk import's thousands) takes one exclusive lock
+on the domain's ingestion instead; every smaller batch takes that lock shared first, so the two
+kinds exclude each other as they must.
 """
 
 from __future__ import annotations
@@ -81,6 +85,8 @@ from openprofiles.storage.repositories.profile_objects import ProfileState, Stor
 from openprofiles.storage.repositories.profiles import OBJECT, STANDARD
 
 MAX_UNIQUE_KEY_LENGTH: Final = 255
+# PostgreSQL: a batch needing more advisory locks than this locks its domain's ingestion whole.
+MAX_KEY_LOCKS: Final = 64
 MAX_KEY_VALUE_LENGTH: Final = 1024
 # Standard object → (its id member, the reserved lookup key of that id, extra ObjectFilter keys).
 _STANDARD_IDS: Final[dict[str, tuple[str, str, dict[str, str]]]] = {
@@ -457,9 +463,14 @@ class _Batch:
         refs = [(self.definition.name, p.unique_key) for p in valid]
         refs += [(s.object_type, s.unique_key) for p in valid for s in p.standard]
         if self.service.database.dialect == "postgresql":
-            hashes = [_lock_hash(domain_id, "key", n, v) for n, v in pairs]
-            hashes += [_lock_hash(domain_id, "object", t, u) for t, u in refs]
-            repo.advisory_lock(self.conn, hashes)
+            hashes = {_lock_hash(domain_id, "key", n, v) for n, v in pairs}
+            hashes |= {_lock_hash(domain_id, "object", t, u) for t, u in refs}
+            whole_domain = [_lock_hash(domain_id, "domain")]
+            if len(hashes) > MAX_KEY_LOCKS:
+                repo.advisory_lock(self.conn, whole_domain)
+            else:
+                repo.advisory_lock(self.conn, whole_domain, shared=True)
+                repo.advisory_lock(self.conn, sorted(hashes))
         for name, value, one, another in repo.key_owners(self.conn, domain_id, pairs):
             # Two owners stand for "several": enough to tell an ambiguous key.
             self.owners[(name, value)] = {one, another}

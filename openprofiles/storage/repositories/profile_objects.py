@@ -537,11 +537,13 @@ def stats(conn: Connection, domain_id: int, now: datetime) -> tuple[int, int, in
     return int(count), int(size), int(extra or 0)
 
 
-def advisory_lock(conn: Connection, hashes: Sequence[int]) -> None:
-    """PostgreSQL: take transaction-level advisory locks on ``hashes`` in ascending order."""
+def advisory_lock(conn: Connection, hashes: Sequence[int], *, shared: bool = False) -> None:
+    """PostgreSQL: take transaction-level advisory locks on ``hashes`` in ascending order,
+    exclusive or ``shared``."""
     if hashes:
+        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         conn.exec_driver_sql(
-            "SELECT pg_advisory_xact_lock(h) FROM "
+            f"SELECT {function}(h) FROM "
             "(SELECT DISTINCT h FROM unnest(%(hashes)s::bigint[]) AS t(h) ORDER BY h) AS s",
             {"hashes": sorted(set(hashes))},
         )

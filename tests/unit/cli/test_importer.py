@@ -298,6 +298,19 @@ def test_a_batch_counts_once_its_handed_on_commit_has_run(tmp_path: Path) -> Non
     assert (summary.read, summary.stored, summary.last_line) == (5, 5, 5)
 
 
+def test_the_sink_is_told_after_each_batch(tmp_path: Path) -> None:
+    written: list[int] = []
+    objects = FakeObjects()
+    sink = LocalSink(
+        objects, FakeTypes({("d", "t")}), CALLER, "d", "t",
+        after_batch=lambda: written.append(len(objects.batches)),
+    )  # fmt: skip
+    run_import(
+        _records(*({"email": f"e{i}"} for i in range(5))), sink, 2, RejectReport(tmp_path / "r")
+    )
+    assert written == [1, 2, 3]
+
+
 def test_batches_get_smaller_while_another_connection_writes(tmp_path: Path) -> None:
     objects = FakeObjects()
 

@@ -429,6 +429,45 @@ def test_concurrent_objects_with_one_key_make_one_profile(
     assert _counts(services, caller) == (1, 8)
 
 
+def test_a_bulk_batch_fits_postgresqls_lock_table_and_still_excludes_others(
+    services: Services, caller: Caller, domain: str
+) -> None:
+    # 3,000 objects touch about 21,000 key values and unique keys: one advisory lock each
+    # would overflow PostgreSQL's default lock table (64 x 100 connections, and some slack).
+    texts = [
+        json.dumps(
+            {
+                "id": f"b{i}",
+                "email": f"p{i}@example.com",
+                "phone": f"+1206555{i:04d}",
+                "loyalty": f"L{i}",
+                "lookup": f"K{i}",
+                "firstOnly": f"F{i}",
+            }
+        )
+        for i in range(3000)
+    ]
+    results = services.objects.put_many(caller, "d", "crm", texts)
+    assert all(not isinstance(r, ServiceError) and r.profile_created for r in results)
+    # Batches of both kinds at once, sharing keys: still one profile per key.
+    barrier = threading.Barrier(2)
+    outcomes: list[Any] = []
+
+    def send(batch: list[str]) -> None:
+        barrier.wait()
+        outcomes.extend(services.objects.put_many(caller, "d", "crm", batch))
+
+    shared = [json.dumps({"id": f"s{i}", "email": f"new{i}@example.com"}) for i in range(200)]
+    small = [json.dumps({"id": f"x{i}", "email": f"new{i}@example.com"}) for i in range(3)]
+    threads = [threading.Thread(target=send, args=(b,)) for b in (shared, small)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r.profile_created for r in outcomes) == 200
+    assert _counts(services, caller) == (3200, 3203)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

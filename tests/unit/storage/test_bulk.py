@@ -220,3 +220,23 @@ def test_a_bulk_load_gives_way_only_when_another_connection_writes(tmp_path: Pat
         bulk.close()
         other.close()
         database.close()
+
+
+def test_postgresql_statistics_are_refreshed_as_a_load_grows(database_url: str) -> None:
+    database = Database.open(database_url)
+    bulk = prepare_bulk_writes(database)
+    try:
+        for _ in range(16):
+            bulk.batch_written()
+        if database.dialect != "postgresql":
+            assert bulk.analyzed == 0  # SQLite plans these look-ups well without statistics
+            return
+        assert bulk.analyzed == 3  # after the 1st, the 4th and the 16th batch
+        with database.read() as conn:
+            analyzed = conn.exec_driver_sql(
+                "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"
+            )
+            assert {"profiles", "profile_keys", "profile_objects"} <= set(analyzed.scalars())
+    finally:
+        bulk.close()
+        database.close()
