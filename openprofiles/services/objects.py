@@ -38,10 +38,10 @@ Concurrency: on SQLite writes are serialised by the database's write path. On Po
 batch takes transaction advisory locks on hashes of every key value and unique key it touches,
 sorted, before looking anything up, and locks the profile rows it merges into; two objects
 sharing a key therefore never both miss and create two profiles. Every lock of a transaction
-takes a slot of PostgreSQL's shared lock table (64 per connection by default), so a batch that
-would need more than MAX_KEY_LOCKS of them (a bulk import's thousands) takes one exclusive lock
-on the domain's ingestion instead; every smaller batch takes that lock shared first, so the two
-kinds exclude each other as they must.
+takes a slot of PostgreSQL's shared lock table (64 per allowed connection by default), so a
+batch that would need more than MAX_KEY_LOCKS of them (a bulk import's thousands) takes one
+exclusive lock on the domain's ingestion instead; every smaller batch takes that lock shared
+first, so the two kinds exclude each other as they must.
 """
 
 from __future__ import annotations
@@ -86,7 +86,10 @@ from openprofiles.storage.repositories.profiles import OBJECT, STANDARD
 
 MAX_UNIQUE_KEY_LENGTH: Final = 255
 # PostgreSQL: a batch needing more advisory locks than this locks its domain's ingestion whole.
-MAX_KEY_LOCKS: Final = 64
+# PostgreSQL's shared lock table holds 64 locks per allowed connection by default (6,400 with
+# its default 100): 30 connections (the database pool's most) holding 200 each still fit, while
+# a server's combined PutProfileObject batches keep their per-key locks and run side by side.
+MAX_KEY_LOCKS: Final = 200
 MAX_KEY_VALUE_LENGTH: Final = 1024
 # Standard object → (its id member, the reserved lookup key of that id, extra ObjectFilter keys).
 _STANDARD_IDS: Final[dict[str, tuple[str, str, dict[str, str]]]] = {
