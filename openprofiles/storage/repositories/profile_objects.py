@@ -9,6 +9,7 @@ parameter limit.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -216,15 +217,42 @@ def _insert_many(
                         found = converted[value] = processor(value)
                     row[index] = found
         rows = mutable
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
     quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join([marker] * len(columns))})"
-        # Same syntax on SQLite and PostgreSQL: rows already present are left as they are.
-        + (" ON CONFLICT DO NOTHING" if skip_existing else "")
-    )
-    conn.exec_driver_sql(sql, [tuple(row) for row in rows])
+    names = ", ".join(quote(c) for c in columns)
+    # Same syntax on SQLite and PostgreSQL: rows already present are left as they are.
+    conflict = " ON CONFLICT DO NOTHING" if skip_existing else ""
+    if dialect.name == "postgresql" and len(rows) >= _COPY_FROM:
+        _copy_in(conn, quote(table.name), names, rows, conflict)
+        return
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join([marker] * len(columns))})"
+    conn.exec_driver_sql(sql + conflict, [tuple(row) for row in rows])
+
+
+# PostgreSQL: batches of at least this many rows are loaded with COPY. Inserted one by one (even
+# pipelined), a bulk import's rows kept the import waiting on the server half of its time.
+_COPY_FROM: Final = 100
+
+
+def _copy_in(
+    conn: Connection, table: str, names: str, rows: Sequence[Sequence[Any]], conflict: str
+) -> None:
+    """COPY ``rows`` into a temporary copy of ``table``, then move them over with one INSERT
+    (which can skip rows already present, as COPY cannot)."""
+    # One staging table per table and column list, kept by the connection (session).
+    staging = f"staging_{table.strip(chr(34))}_{zlib.crc32(names.encode()):08x}"
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "
+            f"AS SELECT {names} FROM {table} WITH NO DATA"
+        )
+        with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging}{conflict}")
+        cursor.execute(f"DELETE FROM {staging}")
 
 
 class ProfileRow(NamedTuple):

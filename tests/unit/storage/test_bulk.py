@@ -240,3 +240,28 @@ def test_postgresql_statistics_are_refreshed_as_a_load_grows(database_url: str) 
     finally:
         bulk.close()
         database.close()
+
+
+def test_bulk_key_inserts_skip_rows_already_present(database_url: str) -> None:
+    from openprofiles.storage.repositories.profile_objects import insert_profile_keys
+    from openprofiles.storage.tables import domains, profile_keys
+
+    database = Database.open(database_url)
+    try:
+        with database.write() as conn:
+            conn.execute(
+                domains.insert().values(
+                    id=1, account="a", region="r", name="d", default_expiration_days=1,
+                    config="{}", created_at=NOW, updated_at=NOW,
+                )
+            )  # fmt: skip
+            first = [(1, "k", f"v{i}", "p", "object") for i in range(150)]
+            insert_profile_keys(conn, first)  # enough rows for PostgreSQL's COPY path
+        with database.write() as conn:
+            again = [(1, "k", f"v{i}", "p", "object") for i in range(100, 300)]
+            insert_profile_keys(conn, [*again, again[0]])  # 50 present, one twice
+        with database.read() as conn:
+            values = conn.execute(select(profile_keys.c.key_value)).scalars().all()
+        assert sorted(values) == sorted(f"v{i}" for i in range(300))
+    finally:
+        database.close()
