@@ -120,18 +120,23 @@ class ObjectTypeReader(Protocol):
     def get(self, caller: Caller, domain: str, name: str) -> Any: ...
 
 
-class BackgroundCommits(Protocol):
+class BulkLoad(Protocol):
+    """What a local import asks of the database it loads (``storage.bulk.BulkWrites``)."""
+
     @property
     def others_writing(self) -> bool: ...
 
     def commit_later(self, finish: Callable[[], None]) -> Future[None]: ...
 
+    def batch_written(self) -> None: ...
+
 
 class LocalSink:
     """The object service in this process: ``put_many`` per batch, one transaction each.
 
-    With ``commits`` (the bulk load's background thread), each batch's commit is handed to it,
-    so the next batch is read and mapped while the last one is being committed.
+    With ``bulk`` (the database's bulk-load settings), each batch's commit is handed to it, so
+    on SQLite the next batch is read and mapped while the last one is being committed; it is
+    told after each batch, and says when batches should be smaller.
     """
 
     counts_profiles = True
@@ -143,16 +148,14 @@ class LocalSink:
         caller: Caller,
         domain: str,
         object_type: str,
-        commits: BackgroundCommits | None = None,
-        after_batch: Callable[[], None] | None = None,
+        bulk: BulkLoad | None = None,
     ) -> None:
-        self.after_batch = after_batch  # told after each batch's write transaction
         self.objects = objects
         self.object_types = object_types
         self.caller = caller
         self.domain = domain
         self.object_type = object_type
-        self.commits = commits
+        self.bulk = bulk
 
     def check(self) -> None:
         try:
@@ -161,7 +164,7 @@ class LocalSink:
             raise ImportStopped(exc.message) from exc
 
     def batch_size(self, preferred: int) -> int:
-        if self.commits is not None and self.commits.others_writing:
+        if self.bulk is not None and self.bulk.others_writing:
             return min(preferred, SHARED_BATCH)
         return preferred
 
@@ -173,8 +176,8 @@ class LocalSink:
         stored: list[Future[None]] = []
 
         def commit(finish: Callable[[], None]) -> None:
-            assert self.commits is not None
-            stored.append(self.commits.commit_later(finish))
+            assert self.bulk is not None
+            stored.append(self.bulk.commit_later(finish))
 
         try:
             results = self.objects.put_many(
@@ -183,15 +186,15 @@ class LocalSink:
                 self.object_type,
                 texts,
                 parsed,
-                commit=None if self.commits is None else commit,
+                commit=None if self.bulk is None else commit,
             )
         except ServiceError as exc:
             # A whole batch refused is not the objects' fault (the type was deleted meanwhile).
             raise ImportStopped(exc.message) from exc
         except CommitFailed as exc:
             raise ImportStopped(str(exc)) from exc
-        if self.after_batch is not None:
-            self.after_batch()
+        if self.bulk is not None:
+            self.bulk.batch_written()
         outcomes = [
             Outcome(error=r.message)
             if isinstance(r, ServiceError)
@@ -331,11 +334,10 @@ class Progress(Protocol):
     def update(self, n: int) -> Any: ...
 
 
-def batches(records: Iterable[Record], size: int | Callable[[], int]) -> Iterator[list[Record]]:
-    """Lists of ``size`` records (the last may be shorter); a callable ``size`` is asked
-    before each batch."""
+def batches(records: Iterable[Record], size: Callable[[], int]) -> Iterator[list[Record]]:
+    """Lists of ``size()`` records, asked before each batch (the last may be shorter)."""
     iterator = iter(records)
-    while batch := list(islice(iterator, size() if callable(size) else size)):
+    while batch := list(islice(iterator, size())):
         yield batch
 
 
@@ -444,16 +446,7 @@ def _local_sink(
     bulk = prepare_bulk_writes(database)
     stack.callback(bulk.close)
     services = Services(database, settings)
-    commits = bulk if bulk.active else None
-    return LocalSink(
-        services.objects,
-        services.object_types,
-        caller,
-        domain,
-        object_type,
-        commits,
-        after_batch=bulk.batch_written,
-    )
+    return LocalSink(services.objects, services.object_types, caller, domain, object_type, bulk)
 
 
 def _quiet_gc() -> None:

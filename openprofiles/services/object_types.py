@@ -334,10 +334,13 @@ def _scrub(
     now: datetime,
 ) -> int:
     states = objects_repo.profile_states(conn, domain_id, populated, for_update=True)
-    updates, keys = [], {}
+    updates: list[dict[str, Any]] = []
+    stale: list[objects_repo.KeyRow] = []
+    added: list[objects_repo.KeyRow] = []
     for pid, state in states.items():
         document = state.document
         before = json.dumps(document, sort_keys=True)
+        keys_before = standard_keys(pid, document)
         for (member, inner), values in populated[pid].items():
             if inner is None:
                 if member in document and str(document[member]) in values:
@@ -360,7 +363,12 @@ def _scrub(
                 "source_updated_at": state.source_updated_at,
             }
         )
-        keys[pid] = standard_keys(pid, document)
+        gone, new = objects_repo.standard_key_changes(
+            domain_id, pid, keys_before, standard_keys(pid, document)
+        )
+        stale += gone
+        added += new
     objects_repo.update_profiles(conn, domain_id, updates)
-    objects_repo.replace_standard_keys(conn, domain_id, keys)
+    objects_repo.delete_profile_keys(conn, stale)
+    objects_repo.insert_profile_keys(conn, added)
     return len(updates)

@@ -427,7 +427,7 @@ class _Batch:
         self.owners: dict[tuple[str, str], set[str]] = {}
         # Object-origin key rows this batch adds (rows already stored are skipped on insert).
         self.object_key_rows: set[tuple[str, str, str]] = set()
-        self.new_profile_keys: list[tuple[int, str, str, str, str]] = []
+        self.new_profile_keys: list[repo.KeyRow] = []
         self.pending: dict[tuple[str, str], _Pending] = {}
         self.stored: dict[tuple[str, str], StoredObject] = {}
         self.moved_from: set[str] = set()
@@ -613,7 +613,7 @@ class _Batch:
         conn, domain_id, now = self.conn, self.domain.id, self.now
         new_rows: list[repo.ProfileRow] = []
         update_rows: list[dict[str, Any]] = []
-        stale_keys: list[tuple[int, str, str, str, str]] = []
+        stale_keys: list[repo.KeyRow] = []
         for profile_id in profiles.created | profiles.changed:
             state = profiles.states[profile_id]
             text = _DOCUMENT_JSON.encode(state.document)
@@ -635,14 +635,11 @@ class _Batch:
                         "source_updated_at": updated,
                     }
                 )
-                # The stored standard keys are those of the stored document: change only the
-                # difference (a merge rarely changes more than a name or a phone number).
-                before = set(profiles.original_keys.get(profile_id, ()))
-                after = set(keys)
-                for name, value in before - after:
-                    stale_keys.append((domain_id, name, value, profile_id, STANDARD))
-                for name, value in after - before:
-                    self.new_profile_keys.append((domain_id, name, value, profile_id, STANDARD))
+                stale, added = repo.standard_key_changes(
+                    domain_id, profile_id, profiles.original_keys.get(profile_id, ()), keys
+                )
+                stale_keys += stale
+                self.new_profile_keys += added
         repo.insert_profiles(conn, new_rows)
         repo.update_profiles(conn, domain_id, update_rows)
         repo.delete_profile_keys(conn, stale_keys)
@@ -665,7 +662,6 @@ class _Batch:
             p.document = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
         inserts = [p for p in self.pending.values() if p.stored is None]
         updates = [p for p in self.pending.values() if p.stored is not None]
-        expires_at = self.expires_at
         repo.insert_objects(
             conn,
             [
@@ -679,7 +675,7 @@ class _Batch:
                     p.source_updated_at,
                     now,
                     now,
-                    expires_at,
+                    self.expires_at,
                     repo.encode_keys(p.keys),
                 )
                 for p in inserts

@@ -72,8 +72,9 @@ class BulkWrites:
 
     Durability is unchanged: every batch still commits with the database's synchronous
     setting, and what a checkpoint has not copied yet is in the log, as after any commit.
-    On PostgreSQL (and an in-memory database) ``active`` is False and commits are not handed
-    on; on PostgreSQL :meth:`batch_written` keeps the planner's statistics fresh instead.
+    On PostgreSQL (and an in-memory database) ``active`` is False and :meth:`commit_later`
+    commits at once; on PostgreSQL :meth:`batch_written` keeps the planner's statistics fresh
+    instead.
     """
 
     def __init__(self, database: Database, cache_kib: int = BULK_WRITE_CACHE_KIB) -> None:
@@ -88,7 +89,7 @@ class BulkWrites:
         self._data_version: int | None = None
         self._condition = threading.Condition()
         self._commits: deque[tuple[Callable[[], None], Future[None]]] = deque()
-        self._requested = 0  # commits announced with committed()
+        self._requested = 0  # commits run on the thread
         self._done = 0  # commits whose pages a finished checkpoint has copied back
         self._begins = 0
         self._closing = False
@@ -112,14 +113,6 @@ class BulkWrites:
         database.before_write_begin.append(self._before_begin)
         self._thread = threading.Thread(target=self._run, name="openprofiles-bulk", daemon=True)
         self._thread.start()
-
-    def committed(self) -> None:
-        """A batch has committed (inline): copy its pages back in the background."""
-        if not self.active:
-            return
-        with self._condition:
-            self._requested += 1
-            self._condition.notify_all()
 
     @property
     def others_writing(self) -> bool:

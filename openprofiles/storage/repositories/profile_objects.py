@@ -288,44 +288,38 @@ def update_profiles(conn: Connection, domain_id: int, rows: Sequence[dict[str, A
     )
 
 
-def replace_standard_keys(
-    conn: Connection, domain_id: int, keys: dict[str, list[tuple[str, str]]]
-) -> None:
-    """Set the standard keys of each profile in ``keys`` (profile_id → (name, value) list)."""
-    if not keys:
-        return
-    for part in chunks(sorted(keys)):
-        conn.execute(
-            delete(profile_keys).where(
-                profile_keys.c.domain_id == domain_id,
-                profile_keys.c.profile_id.in_(list(part)),
-                profile_keys.c.origin == STANDARD,
-            )
-        )
-    insert_profile_keys(
-        conn,
-        [
-            (domain_id, name, value, pid, STANDARD)
-            for pid, pairs in keys.items()
-            for name, value in dict.fromkeys(pairs)
-        ],
+KeyRow = tuple[int, str, str, str, str]  # (domain_id, key_name, key_value, profile_id, origin)
+
+
+def standard_key_changes(
+    domain_id: int,
+    profile_id: str,
+    before: Iterable[tuple[str, str]],
+    after: Iterable[tuple[str, str]],
+) -> tuple[list[KeyRow], list[KeyRow]]:
+    """The standard key rows to delete and to insert when a profile's document goes from one
+    set of standard keys (``standard_keys`` of the stored document: those are its rows) to
+    another; a change rarely touches more than a name or a phone number."""
+    old, new = set(before), set(after)
+    return (
+        [(domain_id, n, v, profile_id, STANDARD) for n, v in old - new],
+        [(domain_id, n, v, profile_id, STANDARD) for n, v in new - old],
     )
 
 
-def delete_profile_keys(conn: Connection, rows: Sequence[tuple[int, str, str, str, str]]) -> None:
+def delete_profile_keys(conn: Connection, rows: Sequence[KeyRow]) -> None:
     """Delete (domain_id, key_name, key_value, profile_id, origin) rows, each by its primary key."""
-    if rows:
-        conn.exec_driver_sql(_DELETE_KEY_SQL[conn.dialect.paramstyle == "qmark"], sorted(rows))
+    if not rows:
+        return
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        f"DELETE FROM profile_keys WHERE domain_id = {marker} AND key_name = {marker}"
+        f" AND key_value = {marker} AND profile_id = {marker} AND origin = {marker}",
+        sorted(rows),
+    )
 
 
-_DELETE_KEY_SQL: Final = {
-    qmark: "DELETE FROM profile_keys WHERE domain_id = {0} AND key_name = {0} AND key_value = {0} "
-    "AND profile_id = {0} AND origin = {0}".format("?" if qmark else "%s")
-    for qmark in (True, False)
-}
-
-
-def insert_profile_keys(conn: Connection, rows: Sequence[tuple[int, str, str, str, str]]) -> None:
+def insert_profile_keys(conn: Connection, rows: Sequence[KeyRow]) -> None:
     """(domain_id, key_name, key_value, profile_id, origin) rows, deduplicated; a row the
     profile already has is skipped."""
     # In index order: neighbouring inserts then touch the same b-tree pages.

@@ -59,12 +59,10 @@ def test_checkpoints_run_in_the_background_and_the_log_stays_bounded(
 ) -> None:
     bulk = prepare_bulk_writes(database)
     assert _autocheckpoint(database) == 0  # commits no longer checkpoint inline
-    _batch(database, 0)
-    bulk.committed()
+    _handed_on_batch(database, bulk, 0).result(timeout=30)
     one_batch = _wal_bytes(database)
     for number in range(1, 40):
-        _batch(database, number)
-        bulk.committed()
+        _handed_on_batch(database, bulk, number).result(timeout=30)
     largest = _wal_bytes(database)
     bulk.close()
     assert bulk.checkpoints > 0
@@ -80,8 +78,7 @@ def test_every_batch_is_visible_as_soon_as_it_commits(database: Database) -> Non
     bulk = prepare_bulk_writes(database)
     try:
         for number in range(5):
-            _batch(database, number)
-            bulk.committed()
+            _handed_on_batch(database, bulk, number).result(timeout=30)
             with database.read() as conn:
                 count = conn.scalar(select(func.count()).select_from(tags))
             assert count == (number + 1) * ROWS_PER_BATCH
@@ -103,8 +100,7 @@ def test_batches_commit_on_either_database(database_url: str) -> None:
     try:
         bulk = prepare_bulk_writes(database)
         for number in range(3):
-            _batch(database, number)
-            bulk.committed()
+            _handed_on_batch(database, bulk, number).result(timeout=30)
         bulk.close()
         assert bulk.active == (database.dialect == "sqlite")
         with database.read() as conn:
@@ -118,8 +114,8 @@ def test_a_failing_checkpoint_loses_nothing_and_never_stalls_writes(database: Da
     assert bulk._connection is not None
     bulk._connection.close()  # every checkpoint from now on fails
     for number in range(3 * CHECKPOINT_LAG):
-        _batch(database, number)  # the waiting transactions still begin
-        bulk.committed()
+        # the waiting transactions still begin
+        _handed_on_batch(database, bulk, number).result(timeout=30)
     bulk.close()
     assert bulk.error is not None
     with database.read() as conn:
