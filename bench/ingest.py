@@ -5,7 +5,8 @@
     concurrent keep-alive clients, against the floor of bench/http_crud.py (bench/floor_app.py:
     one JSON parse and one SQLite insert per request) fed the same bodies.
 (b) ``openprofiles import`` of ``--objects`` generated contacts (JSON Lines) into a fresh SQLite
-    data directory, as a subprocess: objects/s and the child's peak resident memory.
+    data directory, as a subprocess: objects/s, the child's peak resident memory, its CPU time
+    and what it wrote to files (the database, its write-ahead log), per object.
 
 Generated contacts are distinct people, except that one in five reuses the email of an earlier
 one, so part of the objects land on an existing profile instead of creating one.
@@ -170,6 +171,8 @@ def bench_import(count: int, batch_size: int, root: Path) -> dict[str, Any]:
         "reported_rate": int(reported.group(1).replace(",", "")) if reported else None,
         "profiles_created": created.group(1) if created else "?",
         "peak_mib": usage.ru_maxrss / 1024,  # KiB on Linux
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "written_bytes": usage.ru_oublock * 512,  # blocks of 512 bytes written to files
     }
 
 
@@ -209,6 +212,12 @@ def main() -> None:
             f"{imported['profiles_created']} profiles created, exit {imported['exit']}"
         )
         print(f"import peak memory: {imported['peak_mib']:,.0f} MiB (target <= 1,024 MiB)")
+        cpu, written = imported["cpu_seconds"], imported["written_bytes"]
+        print(
+            f"import CPU time: {cpu:,.0f} s, {cpu / args.objects * 1e6:,.0f} us per object, "
+            f"{cpu / imported['seconds']:.2f} cores on average; written to files: "
+            f"{written / 1e9:,.1f} GB, {written / args.objects / 1e3:,.1f} KB per object"
+        )
 
 
 if __name__ == "__main__":
