@@ -118,7 +118,8 @@ def api(port: int, method: str, path: str, body: dict[str, Any]) -> dict[str, An
     head, _, payload = b"".join(chunks).partition(b"\r\n\r\n")
     if b" 200 " not in head.split(b"\r\n", 1)[0]:
         raise SystemExit(f"{method} {path} failed: {head!r} {payload!r}")
-    return json.loads(payload or b"{}")
+    answer: dict[str, Any] = json.loads(payload or b"{}")
+    return answer
 
 
 def seed_big_domain(data_dir: Path, count: int) -> list[str]:
