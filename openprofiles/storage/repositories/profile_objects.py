@@ -16,11 +16,14 @@ from datetime import datetime
 from typing import Any, Final, NamedTuple, TypeVar
 
 from sqlalchemy import (
+    ARRAY,
     Boolean,
+    ColumnElement,
     Connection,
     DateTime,
     Table,
     and_,
+    any_,
     bindparam,
     delete,
     func,
@@ -81,27 +84,34 @@ def key_owners(
         by_name.setdefault(name, []).append(value)
     for name, values in by_name.items():
         for part in chunks(sorted(set(values))):
-            rows = conn.execute(
-                _KEY_OWNERS, {"domain_id": domain_id, "key_name": name, "values": list(part)}
+            query = (
+                select(
+                    profile_keys.c.key_name,
+                    profile_keys.c.key_value,
+                    func.min(profile_keys.c.profile_id),
+                    func.max(profile_keys.c.profile_id),
+                )
+                .where(
+                    profile_keys.c.domain_id == domain_id,
+                    profile_keys.c.key_name == name,
+                    one_of(conn, profile_keys.c.key_value, part),
+                )
+                .group_by(profile_keys.c.key_name, profile_keys.c.key_value)
             )
-            found.extend((n, v, low, high) for n, v, low, high in rows)
+            found.extend((n, v, low, high) for n, v, low, high in conn.execute(query))
     return found
 
 
-_KEY_OWNERS = (
-    select(
-        profile_keys.c.key_name,
-        profile_keys.c.key_value,
-        func.min(profile_keys.c.profile_id),
-        func.max(profile_keys.c.profile_id),
-    )
-    .where(
-        profile_keys.c.domain_id == bindparam("domain_id"),
-        profile_keys.c.key_name == bindparam("key_name"),
-        profile_keys.c.key_value.in_(bindparam("values", expanding=True)),
-    )
-    .group_by(profile_keys.c.key_name, profile_keys.c.key_value)
-)
+def one_of(
+    conn: Connection, column: ColumnElement[Any], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL ``column = ANY(array)``, one statement text
+    whatever the number of values: the driver converts it once and the server can prepare it,
+    where each length of an IN list is a new text to convert and plan (converting them was
+    about 5% of a bulk import into PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +140,7 @@ def find_objects(
                 ).where(
                     profile_objects.c.domain_id == domain_id,
                     profile_objects.c.object_type == object_type,
-                    profile_objects.c.unique_key.in_(list(part)),
+                    one_of(conn, profile_objects.c.unique_key, part),
                 )
             )
             for object_id, unique_key, profile_id in rows:
@@ -145,7 +155,7 @@ def object_documents(conn: Connection, object_ids: Sequence[int]) -> dict[int, s
     for part in chunks(list(object_ids)):
         rows = conn.execute(
             select(profile_objects.c.id, profile_objects.c.document).where(
-                profile_objects.c.id.in_(list(part))
+                one_of(conn, profile_objects.c.id, part)
             )
         )
         found.update((i, d) for i, d in rows)
@@ -167,7 +177,7 @@ def profile_states(
     for part in chunks(sorted(set(profile_ids))):
         query = (
             select(profiles.c.profile_id, profiles.c.document, profiles.c.source_updated_at)
-            .where(profiles.c.domain_id == domain_id, profiles.c.profile_id.in_(list(part)))
+            .where(profiles.c.domain_id == domain_id, one_of(conn, profiles.c.profile_id, part))
             .order_by(profiles.c.profile_id)
         )
         if for_update:
@@ -400,7 +410,7 @@ def drop_unbacked_object_keys(conn: Connection, domain_id: int, profile_ids: Ite
         objects = conn.execute(
             select(profile_objects.c.profile_id, profile_objects.c.key_values).where(
                 profile_objects.c.domain_id == domain_id,
-                profile_objects.c.profile_id.in_(list(part)),
+                one_of(conn, profile_objects.c.profile_id, part),
             )
         )
         for profile_id, text in objects:
@@ -410,7 +420,7 @@ def drop_unbacked_object_keys(conn: Connection, domain_id: int, profile_ids: Ite
                 profile_keys.c.profile_id, profile_keys.c.key_name, profile_keys.c.key_value
             ).where(
                 profile_keys.c.domain_id == domain_id,
-                profile_keys.c.profile_id.in_(list(part)),
+                one_of(conn, profile_keys.c.profile_id, part),
                 profile_keys.c.origin == OBJECT,
             )
         )
@@ -524,7 +534,7 @@ def purge_expired(conn: Connection, now: datetime, limit: int = 10_000) -> int:
         return 0
     ids = [r[0] for r in rows]
     for part in chunks(ids):
-        conn.execute(delete(profile_objects).where(profile_objects.c.id.in_(list(part))))
+        conn.execute(delete(profile_objects).where(one_of(conn, profile_objects.c.id, part)))
     by_domain: dict[int, set[str]] = {}
     for _, domain_id, profile_id in rows:
         by_domain.setdefault(domain_id, set()).add(profile_id)

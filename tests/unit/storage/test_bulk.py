@@ -261,3 +261,32 @@ def test_bulk_key_inserts_skip_rows_already_present(database_url: str) -> None:
         assert sorted(values) == sorted(f"v{i}" for i in range(300))
     finally:
         database.close()
+
+
+def test_look_ups_by_lists_of_values_match_exactly(database_url: str) -> None:
+    """Bulk look-ups pass their values as one array on PostgreSQL (``one_of``): values that
+    array literals treat specially still match exactly, on both databases."""
+    from openprofiles.storage.repositories.profile_objects import insert_profile_keys, key_owners
+    from openprofiles.storage.tables import domains
+
+    awkward = ["{a,b}", 'say "hi"', "back\\slash", "NULL", "", " x ", "comma,inside", "Ünï"]
+    database = Database.open(database_url)
+    try:
+        with database.write() as conn:
+            conn.execute(
+                domains.insert().values(
+                    id=1, account="a", region="r", name="d", default_expiration_days=1,
+                    config="{}", created_at=NOW, updated_at=NOW,
+                )
+            )  # fmt: skip
+            rows = [(1, "k", value, f"p{i}", "object") for i, value in enumerate(awkward)]
+            rows.append((1, "k", "shared", "p1", "object"))
+            rows.append((1, "k", "shared", "p7", "object"))
+            insert_profile_keys(conn, rows)
+        wanted = [("k", v) for v in [*awkward, "shared", "a", "b", "null", "ünï"]]
+        with database.read() as conn:
+            found = key_owners(conn, 1, wanted)
+        expected = [("k", v, f"p{i}", f"p{i}") for i, v in enumerate(awkward)]
+        assert sorted(found) == sorted([*expected, ("k", "shared", "p1", "p7")])
+    finally:
+        database.close()
