@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, Final, NamedTuple, TypeVar
 
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     DateTime,
+    Select,
     Table,
     and_,
     any_,
@@ -82,36 +84,45 @@ def key_owners(
     by_name: dict[str, list[str]] = {}
     for name, value in pairs:
         by_name.setdefault(name, []).append(value)
+    query = _key_owners_query(conn.dialect.name)
     for name, values in by_name.items():
         for part in chunks(sorted(set(values))):
-            query = (
-                select(
-                    profile_keys.c.key_name,
-                    profile_keys.c.key_value,
-                    func.min(profile_keys.c.profile_id),
-                    func.max(profile_keys.c.profile_id),
-                )
-                .where(
-                    profile_keys.c.domain_id == domain_id,
-                    profile_keys.c.key_name == name,
-                    one_of(conn, profile_keys.c.key_value, part),
-                )
-                .group_by(profile_keys.c.key_name, profile_keys.c.key_value)
+            rows = conn.execute(
+                query, {"domain_id": domain_id, "key_name": name, "values": list(part)}
             )
-            found.extend((n, v, low, high) for n, v, low, high in conn.execute(query))
+            found.extend((n, v, low, high) for n, v, low, high in rows)
     return found
 
 
-def one_of(
-    conn: Connection, column: ColumnElement[Any], values: Sequence[Any]
-) -> ColumnElement[bool]:
-    """``column IN (values)``; on PostgreSQL ``column = ANY(array)``, one statement text
-    whatever the number of values: the driver converts it once and the server can prepare it,
-    where each length of an IN list is a new text to convert and plan (converting them was
-    about 5% of a bulk import into PostgreSQL)."""
-    if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(list(values))
+def one_of(column: ColumnElement[Any], dialect: str) -> ColumnElement[bool]:
+    """``column`` is one of the list bound to ``values``: an IN list, or on PostgreSQL
+    ``column = ANY(array)``, one statement text whatever the number of values, which the driver
+    converts once and the server can prepare (each length of an IN list is a new text to
+    convert and plan: converting them was about 5% of a bulk import into PostgreSQL).
+
+    Look-ups that run for every batch are built once per dialect (``functools.cache``), since
+    building a statement costs more than running it for a server's small batches."""
+    if dialect == "postgresql":
+        return column == any_(bindparam("values", type_=ARRAY(column.type)))
+    return column.in_(bindparam("values", expanding=True))
+
+
+@cache
+def _key_owners_query(dialect: str) -> Select[Any]:
+    return (
+        select(
+            profile_keys.c.key_name,
+            profile_keys.c.key_value,
+            func.min(profile_keys.c.profile_id),
+            func.max(profile_keys.c.profile_id),
+        )
+        .where(
+            profile_keys.c.domain_id == bindparam("domain_id"),
+            profile_keys.c.key_name == bindparam("key_name"),
+            one_of(profile_keys.c.key_value, dialect),
+        )
+        .group_by(profile_keys.c.key_name, profile_keys.c.key_value)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,19 +141,11 @@ def find_objects(
     by_type: dict[str, list[str]] = {}
     for object_type, unique_key in keys:
         by_type.setdefault(object_type, []).append(unique_key)
+    query = _find_objects_query(conn.dialect.name)
     for object_type, unique_keys in by_type.items():
         for part in chunks(sorted(set(unique_keys))):
-            rows = conn.execute(
-                select(
-                    profile_objects.c.id,
-                    profile_objects.c.unique_key,
-                    profile_objects.c.profile_id,
-                ).where(
-                    profile_objects.c.domain_id == domain_id,
-                    profile_objects.c.object_type == object_type,
-                    one_of(conn, profile_objects.c.unique_key, part),
-                )
-            )
+            parameters = {"domain_id": domain_id, "object_type": object_type}
+            rows = conn.execute(query, {**parameters, "values": list(part)})
             for object_id, unique_key, profile_id in rows:
                 found[(object_type, unique_key)] = StoredObject(
                     object_id, object_type, unique_key, profile_id
@@ -150,13 +153,25 @@ def find_objects(
     return found
 
 
+@cache
+def _find_objects_query(dialect: str) -> Select[Any]:
+    return select(
+        profile_objects.c.id, profile_objects.c.unique_key, profile_objects.c.profile_id
+    ).where(
+        profile_objects.c.domain_id == bindparam("domain_id"),
+        profile_objects.c.object_type == bindparam("object_type"),
+        one_of(profile_objects.c.unique_key, dialect),
+    )
+
+
 def object_documents(conn: Connection, object_ids: Sequence[int]) -> dict[int, str]:
     found: dict[int, str] = {}
     for part in chunks(list(object_ids)):
         rows = conn.execute(
             select(profile_objects.c.id, profile_objects.c.document).where(
-                one_of(conn, profile_objects.c.id, part)
-            )
+                one_of(profile_objects.c.id, conn.dialect.name)
+            ),
+            {"values": list(part)},
         )
         found.update((i, d) for i, d in rows)
     return found
@@ -174,19 +189,26 @@ def profile_states(
     """Documents and source-updated times; ``for_update`` locks the rows (PostgreSQL) in
     profile-id order so that concurrent batches cannot deadlock on them."""
     found: dict[str, ProfileState] = {}
+    query = _profile_states_query(conn.dialect.name, for_update)
     for part in chunks(sorted(set(profile_ids))):
-        query = (
-            select(profiles.c.profile_id, profiles.c.document, profiles.c.source_updated_at)
-            .where(profiles.c.domain_id == domain_id, one_of(conn, profiles.c.profile_id, part))
-            .order_by(profiles.c.profile_id)
-        )
-        if for_update:
-            query = query.with_for_update()
-        for pid, document, updated in conn.execute(query):
+        rows = conn.execute(query, {"domain_id": domain_id, "values": list(part)})
+        for pid, document, updated in rows:
             found[pid] = ProfileState(
                 json.loads(document), to_utc(updated) if updated is not None else None
             )
     return found
+
+
+@cache
+def _profile_states_query(dialect: str, for_update: bool) -> Select[Any]:
+    query = (
+        select(profiles.c.profile_id, profiles.c.document, profiles.c.source_updated_at)
+        .where(
+            profiles.c.domain_id == bindparam("domain_id"), one_of(profiles.c.profile_id, dialect)
+        )
+        .order_by(profiles.c.profile_id)
+    )
+    return query.with_for_update() if for_update else query
 
 
 # --- batched writes ----------------------------------------------------------------------------
@@ -410,8 +432,9 @@ def drop_unbacked_object_keys(conn: Connection, domain_id: int, profile_ids: Ite
         objects = conn.execute(
             select(profile_objects.c.profile_id, profile_objects.c.key_values).where(
                 profile_objects.c.domain_id == domain_id,
-                one_of(conn, profile_objects.c.profile_id, part),
-            )
+                one_of(profile_objects.c.profile_id, conn.dialect.name),
+            ),
+            {"values": list(part)},
         )
         for profile_id, text in objects:
             carried.update((profile_id, n, v) for n, v in decode_keys(text))
@@ -420,9 +443,10 @@ def drop_unbacked_object_keys(conn: Connection, domain_id: int, profile_ids: Ite
                 profile_keys.c.profile_id, profile_keys.c.key_name, profile_keys.c.key_value
             ).where(
                 profile_keys.c.domain_id == domain_id,
-                one_of(conn, profile_keys.c.profile_id, part),
+                one_of(profile_keys.c.profile_id, conn.dialect.name),
                 profile_keys.c.origin == OBJECT,
-            )
+            ),
+            {"values": list(part)},
         )
         delete_profile_keys(
             conn,
@@ -534,7 +558,8 @@ def purge_expired(conn: Connection, now: datetime, limit: int = 10_000) -> int:
         return 0
     ids = [r[0] for r in rows]
     for part in chunks(ids):
-        conn.execute(delete(profile_objects).where(one_of(conn, profile_objects.c.id, part)))
+        condition = one_of(profile_objects.c.id, conn.dialect.name)
+        conn.execute(delete(profile_objects).where(condition), {"values": list(part)})
     by_domain: dict[int, set[str]] = {}
     for _, domain_id, profile_id in rows:
         by_domain.setdefault(domain_id, set()).add(profile_id)
