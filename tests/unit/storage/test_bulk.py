@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy.exc
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from openprofiles.storage.bulk import (
     CHECKPOINT_LAG,
@@ -238,19 +238,26 @@ def test_postgresql_statistics_are_refreshed_as_a_load_grows(database_url: str) 
         database.close()
 
 
+def _domain_one(conn: Connection) -> None:
+    """Domain id 1, for key rows to belong to."""
+    from openprofiles.storage.tables import domains
+
+    conn.execute(
+        domains.insert().values(
+            id=1, account="a", region="r", name="d", default_expiration_days=1,
+            config="{}", created_at=NOW, updated_at=NOW,
+        )
+    )  # fmt: skip
+
+
 def test_bulk_key_inserts_skip_rows_already_present(database_url: str) -> None:
     from openprofiles.storage.repositories.profile_objects import insert_profile_keys
-    from openprofiles.storage.tables import domains, profile_keys
+    from openprofiles.storage.tables import profile_keys
 
     database = Database.open(database_url)
     try:
         with database.write() as conn:
-            conn.execute(
-                domains.insert().values(
-                    id=1, account="a", region="r", name="d", default_expiration_days=1,
-                    config="{}", created_at=NOW, updated_at=NOW,
-                )
-            )  # fmt: skip
+            _domain_one(conn)
             first = [(1, "k", f"v{i}", "p", "object") for i in range(150)]
             insert_profile_keys(conn, first)  # enough rows for PostgreSQL's COPY path
         with database.write() as conn:
@@ -267,18 +274,12 @@ def test_look_ups_by_lists_of_values_match_exactly(database_url: str) -> None:
     """Bulk look-ups pass their values as one array on PostgreSQL (``one_of``): values that
     array literals treat specially still match exactly, on both databases."""
     from openprofiles.storage.repositories.profile_objects import insert_profile_keys, key_owners
-    from openprofiles.storage.tables import domains
 
     awkward = ["{a,b}", 'say "hi"', "back\\slash", "NULL", "", " x ", "comma,inside", "Ünï"]
     database = Database.open(database_url)
     try:
         with database.write() as conn:
-            conn.execute(
-                domains.insert().values(
-                    id=1, account="a", region="r", name="d", default_expiration_days=1,
-                    config="{}", created_at=NOW, updated_at=NOW,
-                )
-            )  # fmt: skip
+            _domain_one(conn)
             rows = [(1, "k", value, f"p{i}", "object") for i, value in enumerate(awkward)]
             rows.append((1, "k", "shared", "p1", "object"))
             rows.append((1, "k", "shared", "p7", "object"))
