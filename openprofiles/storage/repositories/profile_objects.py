@@ -103,7 +103,10 @@ def one_of(column: ColumnElement[Any], dialect: str) -> ColumnElement[bool]:
     Look-ups that run for every batch are built once per dialect (``functools.cache``), since
     building a statement costs more than running it for a server's small batches."""
     if dialect == "postgresql":
-        return column == any_(bindparam("values", type_=ARRAY(column.type)))
+        # The array's elements without the column's length: a cast to VARCHAR(n) would cut
+        # longer values short, and a value cut short could match a stored one.
+        element = type(column.type)()
+        return column == any_(bindparam("values", type_=ARRAY(element)))
     return column.in_(bindparam("values", expanding=True))
 
 

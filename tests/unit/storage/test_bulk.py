@@ -283,8 +283,9 @@ def test_look_ups_by_lists_of_values_match_exactly(database_url: str) -> None:
             rows = [(1, "k", value, f"p{i}", "object") for i, value in enumerate(awkward)]
             rows.append((1, "k", "shared", "p1", "object"))
             rows.append((1, "k", "shared", "p7", "object"))
+            rows.append((1, "k", "x" * 1024, "p8", "object"))  # the column's full length
             insert_profile_keys(conn, rows)
-        wanted = [("k", v) for v in [*awkward, "shared", "a", "b", "null", "ünï"]]
+        wanted = [("k", v) for v in [*awkward, "shared", "a", "b", "null", "ünï", "x" * 1025]]
         with database.read() as conn:
             found = key_owners(conn, 1, wanted)
         expected = [("k", v, f"p{i}", f"p{i}") for i, v in enumerate(awkward)]
