@@ -466,12 +466,13 @@ class _Batch:
         refs = [(self.definition.name, p.unique_key) for p in valid]
         refs += [(s.object_type, s.unique_key) for p in valid for s in p.standard]
         if self.service.database.dialect == "postgresql":
-            hashes = {_lock_hash(domain_id, "key", n, v) for n, v in pairs}
-            hashes |= {_lock_hash(domain_id, "object", t, u) for t, u in refs}
             whole_domain = [_lock_hash(domain_id, "domain")]
-            if len(hashes) > MAX_KEY_LOCKS:
+            if len(pairs) + len(set(refs)) > MAX_KEY_LOCKS:
+                # Not hashed: a bulk batch's thousands of hashes cost more than its look-ups.
                 repo.advisory_lock(self.conn, whole_domain)
             else:
+                hashes = {_lock_hash(domain_id, "key", n, v) for n, v in pairs}
+                hashes |= {_lock_hash(domain_id, "object", t, u) for t, u in refs}
                 repo.advisory_lock(self.conn, whole_domain, shared=True)
                 repo.advisory_lock(self.conn, sorted(hashes))
         for name, value, one, another in repo.key_owners(self.conn, domain_id, pairs):
