@@ -462,7 +462,7 @@ class _Batch:
     # --- look-ups ----------------------------------------------------------------------------
     def _lock_and_look_up(self, valid: list[_Prepared]) -> None:
         domain_id = self.domain.id
-        pairs = sorted({(k.name, k.value) for p in valid for k in p.mapped.keys})
+        pairs = {(k.name, k.value) for p in valid for k in p.mapped.keys}
         refs = [(self.definition.name, p.unique_key) for p in valid]
         refs += [(s.object_type, s.unique_key) for p in valid for s in p.standard]
         if self.service.database.dialect == "postgresql":
@@ -474,7 +474,7 @@ class _Batch:
                 hashes = {_lock_hash(domain_id, "key", n, v) for n, v in pairs}
                 hashes |= {_lock_hash(domain_id, "object", t, u) for t, u in refs}
                 repo.advisory_lock(self.conn, whole_domain, shared=True)
-                repo.advisory_lock(self.conn, sorted(hashes))
+                repo.advisory_lock(self.conn, list(hashes))  # it sorts them
         for name, value, one, another in repo.key_owners(self.conn, domain_id, pairs):
             # Two owners stand for "several": enough to tell an ambiguous key.
             self.owners[(name, value)] = {one, another}

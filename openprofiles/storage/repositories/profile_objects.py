@@ -72,7 +72,7 @@ def chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
 
 
 def key_owners(
-    conn: Connection, domain_id: int, pairs: Sequence[tuple[str, str]]
+    conn: Connection, domain_id: int, pairs: Iterable[tuple[str, str]]
 ) -> list[tuple[str, str, str, str]]:
     """(key_name, key_value, one owner, another owner) for each of ``pairs`` some profile has.
 
@@ -259,9 +259,14 @@ def _insert_many(
     if dialect.name == "postgresql" and len(rows) >= _COPY_FROM:
         _copy_in(conn, quote(table.name), names, rows, conflict)
         return
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    marker = _marker(conn)
     sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join([marker] * len(columns))})"
     conn.exec_driver_sql(sql + conflict, [tuple(row) for row in rows])
+
+
+def _marker(conn: Connection) -> str:
+    """The driver's placeholder, for SQL run with ``exec_driver_sql``."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
 # PostgreSQL: batches of at least this many rows are loaded with COPY. Inserted one by one (even
@@ -346,7 +351,7 @@ def delete_profile_keys(conn: Connection, rows: Sequence[KeyRow]) -> None:
     """Delete (domain_id, key_name, key_value, profile_id, origin) rows, each by its primary key."""
     if not rows:
         return
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    marker = _marker(conn)
     conn.exec_driver_sql(
         f"DELETE FROM profile_keys WHERE domain_id = {marker} AND key_name = {marker}"
         f" AND key_value = {marker} AND profile_id = {marker} AND origin = {marker}",
