@@ -130,6 +130,7 @@ class Gateway:
         """Run ``handler`` on the loop's thread; its writes join the loop's write group, and
         the answer (success or error) waits until that group is committed."""
         self._group_commits()
+        await self.database.writer_free()
         try:
             output = handler(ctx, params)
         finally:
@@ -162,6 +163,9 @@ class Gateway:
         return outcome
 
     async def _run_combined(self, slot: tuple[str, Any], combiner: Combiner) -> None:
+        if self.inline:
+            # Calls that arrive while the last group commits join this run.
+            await self.database.writer_free()
         calls = self._waiting.pop(slot)
         group = None
         try:

@@ -12,6 +12,11 @@ loop's next turn. The caller learns which group its writes joined (:meth:`Databa
 and answers its client only after that group is committed, so no acknowledged write can be
 lost, while one commit (and its fsync) serves every request that arrived together.
 
+The commit itself runs on a thread of its own (SQLite lets go of the GIL while it writes the
+log and syncs it), so the loop goes on reading, verifying and parsing the next requests
+meanwhile. The writer is busy until the commit is over: a caller about to write first awaits
+:meth:`Database.writer_free`, or its write would block the loop until then.
+
 Nothing above ``storage`` imports a dialect: callers use :meth:`Database.read` and
 :meth:`Database.write` and the repositories.
 """
@@ -24,6 +29,7 @@ import contextvars
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -64,12 +70,15 @@ class WriteGroup:
         self.done: asyncio.Future[None] = done
         self.writes = 0
         self.after_commit: list[Callable[[], None]] = []
+        self.committing: Future[BaseException | None] | None = None  # the commit under way
 
     def finish(self, error: BaseException | None) -> None:
+        """Resolve the group's future; on success run what waited for the commit (once)."""
         if self.done.done():
             return
         if error is None:
             self.done.set_result(None)
+            _run_callbacks(self.after_commit)
         else:
             self.done.set_exception(error)
 
@@ -89,6 +98,8 @@ class Database:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._group: WriteGroup | None = None
+        self._committing: WriteGroup | None = None  # a group whose commit is under way
+        self._committer: ThreadPoolExecutor | None = None
         self.write_groups = 0  # groups committed or failed, and the writes they held
         self.grouped_writes = 0
         # SQLite: called, holding the write lock, before each write() transaction begins.
@@ -319,25 +330,71 @@ class Database:
         return group
 
     def commit_group(self) -> None:
-        """Commit the open group, if any, and resolve its future (run by the event loop)."""
+        """Commit the open group, if any (run by the event loop).
+
+        The commit runs on the committer thread; later writes open the next group once it is
+        over (:meth:`writer_free`). The group's future resolves, and its :meth:`after_commit`
+        callbacks run, on the loop when it is done.
+        """
         group = self._group
         if group is None:
             return
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._finish_commit(group, self._commit(group))
+            return
+        self._group = None
+        self._committing = group
+        if self._committer is None:
+            self._committer = ThreadPoolExecutor(1, thread_name_prefix="openprofiles-commit")
+
+        def committed(outcome: Future[BaseException | None]) -> None:
+            # A loop closed meanwhile has no one to answer; close() finished the group.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._finish_commit, group, outcome.result())
+
+        group.committing = self._committer.submit(self._commit, group)
+        group.committing.add_done_callback(committed)
+
+    async def writer_free(self) -> None:
+        """Return once no group's commit is under way, so that a write made right after (with
+        no ``await`` between) joins a new group at once instead of blocking the loop while it
+        waits for the writer."""
+        while (group := self._committing) is not None:
+            await asyncio.wait([group.done])
+
+    def _commit(self, group: WriteGroup) -> BaseException | None:
+        """Commit ``group``'s transaction and free the writer: the error, or None."""
+        error: BaseException | None = None
         try:
             group.transaction.commit()
         except BaseException as exc:
-            self._end_group(group, exc)
-        else:
-            self._end_group(group, None)
-            _run_callbacks(group.after_commit)
+            error = exc
+        try:
+            if error is not None and group.transaction.is_active:
+                # A failed rollback leaves nothing to undo; the error is reported anyway.
+                with contextlib.suppress(DBAPIError):
+                    group.transaction.rollback()
+            group.connection.close()
+        finally:
+            self._write_lock.release()
+        return error
+
+    def _finish_commit(self, group: WriteGroup, error: BaseException | None) -> None:
+        if self._committing is group:
+            self._committing = None
+        if self._group is group:
+            self._group = None
+        group.finish(error)
 
     def _end_group(self, group: WriteGroup, error: BaseException | None) -> None:
+        """End the open ``group`` on the loop's thread without committing (its transaction
+        is lost): roll back, free the writer, fail every write of the group."""
         if self._group is not group:
             return
         self._group = None
         try:
-            if error is not None and group.transaction.is_active:
-                # A failed rollback leaves nothing to undo; the error is reported below.
+            if group.transaction.is_active:
                 with contextlib.suppress(DBAPIError):
                     group.transaction.rollback()
             group.connection.close()
@@ -352,7 +409,16 @@ class Database:
             yield conn
 
     def close(self) -> None:
-        self.commit_group()
+        """Finish the commit under way and commit the open group, here and now."""
+        committing = self._committing
+        if committing is not None and committing.committing is not None:
+            self._finish_commit(committing, committing.committing.result())
+        group = self._group
+        if group is not None:
+            self._finish_commit(group, self._commit(group))
+        if self._committer is not None:
+            self._committer.shutdown(wait=True)
+            self._committer = None
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -145,3 +146,105 @@ def test_after_commit_waits_for_the_group_and_is_dropped_when_it_fails(
     assert ran == ["committed"]
     database.after_commit(lambda: ran.append("alone"))  # outside a group: at once
     assert ran == ["committed", "alone"]
+
+
+class _Transaction:
+    """Stands in for a group's transaction: its commit first waits for ``release`` (as a slow
+    disk would) or fails with ``error`` (as a full one would)."""
+
+    def __init__(
+        self,
+        transaction: Any,
+        release: threading.Event | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        self.transaction = transaction
+        self.release = release
+        self.error = error
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.transaction.is_active)
+
+    def rollback(self) -> None:
+        self.transaction.rollback()
+
+    def commit(self) -> None:
+        if self.release is not None:
+            assert self.release.wait(10), "the test never let the commit go on"
+        if self.error is not None:
+            raise self.error
+        self.transaction.commit()
+
+
+def _slow_commit(group: WriteGroup, release: threading.Event) -> None:
+    group.transaction = _Transaction(group.transaction, release=release)  # type: ignore[assignment]
+
+
+def test_the_loop_goes_on_while_a_group_commits(database: Database) -> None:
+    async def main() -> None:
+        database.group_commits_on(asyncio.get_running_loop())
+        first = _insert(database, "first")
+        assert first is not None
+        release = threading.Event()
+        _slow_commit(first, release)
+        for _ in range(5):  # the commit is due two turns after the group opened
+            await asyncio.sleep(0)
+        writer = asyncio.create_task(database.writer_free())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        # The commit is under way on its own thread: the loop still runs, nobody is answered
+        # yet, and a write must wait for the writer.
+        assert not first.done.done() and not writer.done()
+        assert _keys(database) == set()
+        release.set()
+        await first.done
+        await writer
+        assert _keys(database) == {"first"}
+        second = _insert(database, "second")  # the writer is free: a new group at once
+        assert second is not None and second is not first
+        await second.done
+
+    asyncio.run(main())
+    assert _keys(database) == {"first", "second"}
+
+
+def test_a_failed_commit_fails_its_group_and_frees_the_writer(database: Database) -> None:
+    async def main() -> None:
+        database.group_commits_on(asyncio.get_running_loop())
+        group = _insert(database, "refused")
+        assert group is not None
+        group.transaction = _Transaction(group.transaction, error=OSError("disk full"))  # type: ignore[assignment]
+        database.after_commit(lambda: pytest.fail("ran although the commit failed"))
+        with pytest.raises(OSError, match="disk full"):
+            await group.done
+        await database.writer_free()
+        after = _insert(database, "after")
+        assert after is not None
+        await after.done
+
+    asyncio.run(main())
+    assert _keys(database) == {"after"}
+
+
+def test_close_finishes_a_commit_under_way(database: Database) -> None:
+    async def main() -> WriteGroup | None:
+        database.group_commits_on(asyncio.get_running_loop())
+        group = _insert(database, "underway")
+        assert group is not None
+        release = threading.Event()
+        _slow_commit(group, release)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not group.done.done()
+        threading.Timer(0.2, release.set).start()
+        database.close()  # waits for the commit and resolves the group
+        return group
+
+    group = asyncio.run(main())
+    assert group is not None and group.done.done() and group.done.exception() is None
+    reopened = Database.open(database.url)
+    try:
+        assert _keys(reopened) == {"underway"}
+    finally:
+        reopened.close()
