@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any, Final, NamedTuple, TypeVar
 
 from sqlalchemy import (
@@ -398,14 +399,32 @@ def delete_profile_keys(conn: Connection, rows: Sequence[KeyRow]) -> None:
 def insert_profile_keys(conn: Connection, rows: Sequence[KeyRow]) -> None:
     """(domain_id, key_name, key_value, profile_id, origin) rows, deduplicated; a row the
     profile already has is skipped."""
-    # In index order: neighbouring inserts then touch the same b-tree pages.
     _insert_many(
         conn,
         profile_keys,
         ("domain_id", "key_name", "key_value", "profile_id", "origin"),
-        sorted(rows),
+        _in_index_order(rows),
         skip_existing=True,
     )
+
+
+def _in_index_order(rows: Iterable[KeyRow]) -> list[KeyRow]:
+    """``rows`` by key name, then value: neighbouring inserts then touch the same b-tree
+    pages. Sorting whole rows compared their equal leading members again and again (a batch
+    has one domain and a few key names), which took twice as long."""
+    by_name: dict[str, list[KeyRow]] = {}
+    for row in rows:
+        group = by_name.get(row[1])
+        if group is None:
+            group = by_name[row[1]] = []
+        group.append(row)
+    ordered: list[KeyRow] = []
+    for name in sorted(by_name):
+        ordered += sorted(by_name[name], key=_KEY_VALUE)
+    return ordered
+
+
+_KEY_VALUE: Final = itemgetter(2)
 
 
 class ObjectRow(NamedTuple):
