@@ -17,17 +17,12 @@ from operator import itemgetter
 from typing import Any, Final, NamedTuple, TypeVar
 
 from sqlalchemy import (
-    ARRAY,
     Boolean,
-    ColumnElement,
     Connection,
     DateTime,
     Select,
     Table,
-    Text,
-    TypeDecorator,
     and_,
-    any_,
     bindparam,
     delete,
     func,
@@ -40,6 +35,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from openprofiles.clock import to_utc
+from openprofiles.storage.lists import one_of
 from openprofiles.storage.repositories.profiles import OBJECT, STANDARD
 from openprofiles.storage.tables import profile_keys, profile_objects, profiles
 
@@ -47,20 +43,6 @@ from openprofiles.storage.tables import profile_keys, profile_objects, profiles
 # parameter limit to stay under; chunks only bound one statement's work and memory.
 _CHUNK = 10_000
 T = TypeVar("T")
-
-
-class _JsonList(TypeDecorator[Any]):
-    """A list of strings or numbers bound as one JSON text (SQLite's ``json_each`` reads it)."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Any) -> str:
-        return _LIST_JSON.encode(list(value))
-
-
-# Without escapes for non-ASCII text: SQLite then reads the values' UTF-8 as it is.
-_LIST_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 class contains_text(FunctionElement[bool]):
@@ -111,26 +93,6 @@ def key_owners(
             )
             found.extend((n, v, low, high) for n, v, low, high in rows)
     return found
-
-
-def one_of(column: ColumnElement[Any], dialect: str) -> ColumnElement[bool]:
-    """``column`` is one of the list bound to ``values``, as one parameter: on PostgreSQL
-    ``column = ANY(array)``, on SQLite ``column IN (SELECT value FROM json_each(text))``.
-
-    One statement text whatever the number of values, which the driver converts (PostgreSQL)
-    or prepares (SQLite) once: an IN list is a new text for each length, and SQLAlchemy
-    renders it anew for each call (on PostgreSQL, converting those texts was about 5% of a
-    bulk import; on SQLite, rendering them was about 3% of a server under PutProfileObject).
-
-    Look-ups that run for every batch are built once per dialect (``functools.cache``), since
-    building a statement costs more than running it for a server's small batches."""
-    if dialect == "postgresql":
-        # The array's elements without the column's length: a cast to VARCHAR(n) would cut
-        # longer values short, and a value cut short could match a stored one.
-        element = type(column.type)()
-        return column == any_(bindparam("values", type_=ARRAY(element)))
-    values = func.json_each(bindparam("values", type_=_JsonList())).table_valued("value")
-    return column.in_(select(values.c.value))
 
 
 @cache

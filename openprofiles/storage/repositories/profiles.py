@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, or_, select, update
 
+from openprofiles.storage.lists import one_of
 from openprofiles.storage.paging import PagedQuery, paged
 from openprofiles.storage.tables import profile_keys, profiles
 
@@ -68,11 +69,15 @@ def insert_profile(
 # The statements of the request path are built once: building one costs more than running it.
 _INSERT_PROFILE = insert(profiles)
 _INSERT_KEY = insert(profile_keys)
-_GET_DOCUMENTS = select(profiles.c.profile_id, profiles.c.document).where(
-    profiles.c.domain_id == bindparam("domain_id"),
-    profiles.c.profile_id.in_(bindparam("profile_ids", expanding=True)),
-)
-_GET_DOCUMENTS_FOR_UPDATE = _GET_DOCUMENTS.with_for_update()
+
+
+@cache
+def _get_documents_query(dialect: str, for_update: bool) -> Select[Any]:
+    query = select(profiles.c.profile_id, profiles.c.document).where(
+        profiles.c.domain_id == bindparam("domain_id"),
+        one_of(profiles.c.profile_id, dialect, "profile_ids"),
+    )
+    return query.with_for_update() if for_update else query
 
 
 def get_documents(
@@ -80,7 +85,7 @@ def get_documents(
 ) -> dict[str, dict[str, Any]]:
     if not profile_ids:
         return {}
-    query = _GET_DOCUMENTS_FOR_UPDATE if for_update else _GET_DOCUMENTS
+    query = _get_documents_query(conn.dialect.name, for_update)
     rows = conn.execute(query, {"domain_id": domain_id, "profile_ids": list(profile_ids)})
     return {pid: json.loads(doc) for pid, doc in rows}
 
@@ -176,11 +181,11 @@ def remove_keys(
 Conditions = Sequence[tuple[str, Sequence[str]]]
 
 
-def _condition(i: int) -> Any:
+def _condition(i: int, dialect: str) -> Any:
     return and_(
         profile_keys.c.domain_id == bindparam("domain_id"),
         profile_keys.c.key_name == bindparam(f"key_{i}"),
-        profile_keys.c.key_value.in_(bindparam(f"values_{i}", expanding=True)),
+        one_of(profile_keys.c.key_value, dialect, f"values_{i}"),
     )
 
 
@@ -194,30 +199,32 @@ def search_params(domain_id: int, conditions: Conditions) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=32)
-def search_query(count: int, match_all: bool) -> PagedQuery:
+def search_query(count: int, match_all: bool, dialect: str) -> PagedQuery:
     """Profile ids having a value of each of ``count`` keys (``match_all``) or of any; paged
     by profile id. Parameters from :func:`search_params`."""
     if match_all:
-        query = select(profile_keys.c.profile_id).where(_condition(0))
+        query = select(profile_keys.c.profile_id).where(_condition(0, dialect))
         for i in range(1, count):
             query = query.where(
                 profile_keys.c.profile_id.in_(
-                    select(profile_keys.c.profile_id).where(_condition(i))
+                    select(profile_keys.c.profile_id).where(_condition(i, dialect))
                 )
             )
     else:
-        query = select(profile_keys.c.profile_id).where(or_(*(_condition(i) for i in range(count))))
+        query = select(profile_keys.c.profile_id).where(
+            or_(*(_condition(i, dialect) for i in range(count)))
+        )
     query = query.distinct()
     return paged(query, [query.selected_columns.profile_id])
 
 
 @lru_cache(maxsize=32)
-def _matched_keys_query(count: int) -> Any:
+def _matched_keys_query(count: int, dialect: str) -> Any:
     return (
         select(profile_keys.c.profile_id, profile_keys.c.key_name, profile_keys.c.key_value)
         .where(
-            profile_keys.c.profile_id.in_(bindparam("profile_ids", expanding=True)),
-            or_(*(_condition(i) for i in range(count))),
+            one_of(profile_keys.c.profile_id, dialect, "profile_ids"),
+            or_(*(_condition(i, dialect) for i in range(count))),
         )
         .distinct()
     )
@@ -230,5 +237,5 @@ def matched_keys(
     if not profile_ids:
         return []
     params = {**search_params(domain_id, conditions), "profile_ids": list(profile_ids)}
-    rows = conn.execute(_matched_keys_query(len(conditions)), params)
+    rows = conn.execute(_matched_keys_query(len(conditions), conn.dialect.name), params)
     return [(p, n, v) for p, n, v in rows]

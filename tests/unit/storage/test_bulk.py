@@ -271,11 +271,16 @@ def test_bulk_key_inserts_skip_rows_already_present(database_url: str) -> None:
 
 
 def test_look_ups_by_lists_of_values_match_exactly(database_url: str) -> None:
-    """Bulk look-ups pass their values as one array on PostgreSQL (``one_of``): values that
-    array literals treat specially still match exactly, on both databases."""
+    """Look-ups pass their values as one parameter (``one_of``): an array on PostgreSQL, a
+    JSON text on SQLite. Values that array literals or JSON treat specially still match
+    exactly, on both databases, in ingestion's look-ups and in search's."""
     from openprofiles.storage.repositories.profile_objects import insert_profile_keys, key_owners
+    from openprofiles.storage.repositories.profiles import get_documents, matched_keys
 
-    awkward = ["{a,b}", 'say "hi"', "back\\slash", "NULL", "", " x ", "comma,inside", "Ünï"]
+    awkward = [
+        *("{a,b}", 'say "hi"', "back\\slash", "NULL", "", " x ", "comma,inside", "Ünï"),
+        *("tab\tnew\nline", "[1,2]", "😀", "42"),
+    ]
     database = Database.open(database_url)
     try:
         with database.write() as conn:
@@ -283,12 +288,40 @@ def test_look_ups_by_lists_of_values_match_exactly(database_url: str) -> None:
             rows = [(1, "k", value, f"p{i}", "object") for i, value in enumerate(awkward)]
             rows.append((1, "k", "shared", "p1", "object"))
             rows.append((1, "k", "shared", "p7", "object"))
-            rows.append((1, "k", "x" * 1024, "p8", "object"))  # the column's full length
+            rows.append((1, "k", "x" * 1024, "p99", "object"))  # the column's full length
             insert_profile_keys(conn, rows)
-        wanted = [("k", v) for v in [*awkward, "shared", "a", "b", "null", "ünï", "x" * 1025]]
+            conn.execute(
+                profiles.insert(),
+                [_profile_row(f"p{i}") for i in range(len(awkward))],
+            )
+        near_misses = ["shared", "a", "b", "null", "ünï", "x" * 1025, "😀 ", "042", "[1, 2]"]
+        wanted = [("k", v) for v in [*awkward, *near_misses]]
+        owners = [f"p{i}" for i in range(len(awkward))]
         with database.read() as conn:
             found = key_owners(conn, 1, wanted)
+            matched = matched_keys(conn, 1, [*owners, "p99"], [("k", [v for _, v in wanted])])
+            documents = get_documents(conn, 1, [*owners, "p100", "P1", "p1 "])
         expected = [("k", v, f"p{i}", f"p{i}") for i, v in enumerate(awkward)]
         assert sorted(found) == sorted([*expected, ("k", "shared", "p1", "p7")])
+        assert sorted(matched) == sorted(
+            [
+                *((f"p{i}", "k", v) for i, v in enumerate(awkward)),
+                ("p1", "k", "shared"),
+                ("p7", "k", "shared"),
+            ]
+        )
+        assert sorted(documents) == sorted(owners)
     finally:
         database.close()
+
+
+def _profile_row(profile_id: str) -> dict[str, object]:
+    now = datetime.now(UTC)
+    return {
+        "domain_id": 1,
+        "profile_id": profile_id,
+        "document": "{}",
+        "size": 2,
+        "created_at": now,
+        "updated_at": now,
+    }
