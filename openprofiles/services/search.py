@@ -66,7 +66,7 @@ class SearchService:
             conditions = [(k.name, list(k.values)) for k in keys]
             rows, next_token = self.pager.page(
                 conn,
-                repo.search_query(len(conditions), match_all, conn.dialect.name),
+                repo.search_query(len(conditions), match_all),
                 scope=scope,
                 token=token,
                 limit=limit,

@@ -181,11 +181,14 @@ def remove_keys(
 Conditions = Sequence[tuple[str, Sequence[str]]]
 
 
-def _condition(i: int, dialect: str) -> Any:
+def _condition(i: int) -> Any:
+    # An IN list, not one_of: SearchProfiles' lists are short, and with the values behind
+    # json_each SQLite's planner cannot tell, and read a whole domain's keys in profile order
+    # to save sorting a page (0.2 s a search at 300,000 objects).
     return and_(
         profile_keys.c.domain_id == bindparam("domain_id"),
         profile_keys.c.key_name == bindparam(f"key_{i}"),
-        one_of(profile_keys.c.key_value, dialect, f"values_{i}"),
+        profile_keys.c.key_value.in_(bindparam(f"values_{i}", expanding=True)),
     )
 
 
@@ -199,32 +202,30 @@ def search_params(domain_id: int, conditions: Conditions) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=32)
-def search_query(count: int, match_all: bool, dialect: str) -> PagedQuery:
+def search_query(count: int, match_all: bool) -> PagedQuery:
     """Profile ids having a value of each of ``count`` keys (``match_all``) or of any; paged
     by profile id. Parameters from :func:`search_params`."""
     if match_all:
-        query = select(profile_keys.c.profile_id).where(_condition(0, dialect))
+        query = select(profile_keys.c.profile_id).where(_condition(0))
         for i in range(1, count):
             query = query.where(
                 profile_keys.c.profile_id.in_(
-                    select(profile_keys.c.profile_id).where(_condition(i, dialect))
+                    select(profile_keys.c.profile_id).where(_condition(i))
                 )
             )
     else:
-        query = select(profile_keys.c.profile_id).where(
-            or_(*(_condition(i, dialect) for i in range(count)))
-        )
+        query = select(profile_keys.c.profile_id).where(or_(*(_condition(i) for i in range(count))))
     query = query.distinct()
     return paged(query, [query.selected_columns.profile_id])
 
 
 @lru_cache(maxsize=32)
-def _matched_keys_query(count: int, dialect: str) -> Any:
+def _matched_keys_query(count: int) -> Any:
     return (
         select(profile_keys.c.profile_id, profile_keys.c.key_name, profile_keys.c.key_value)
         .where(
-            one_of(profile_keys.c.profile_id, dialect, "profile_ids"),
-            or_(*(_condition(i, dialect) for i in range(count))),
+            profile_keys.c.profile_id.in_(bindparam("profile_ids", expanding=True)),
+            or_(*(_condition(i) for i in range(count))),
         )
         .distinct()
     )
@@ -237,5 +238,5 @@ def matched_keys(
     if not profile_ids:
         return []
     params = {**search_params(domain_id, conditions), "profile_ids": list(profile_ids)}
-    rows = conn.execute(_matched_keys_query(len(conditions), conn.dialect.name), params)
+    rows = conn.execute(_matched_keys_query(len(conditions)), params)
     return [(p, n, v) for p, n, v in rows]

@@ -273,7 +273,8 @@ def test_bulk_key_inserts_skip_rows_already_present(database_url: str) -> None:
 def test_look_ups_by_lists_of_values_match_exactly(database_url: str) -> None:
     """Look-ups pass their values as one parameter (``one_of``): an array on PostgreSQL, a
     JSON text on SQLite. Values that array literals or JSON treat specially still match
-    exactly, on both databases, in ingestion's look-ups and in search's."""
+    exactly, on both databases: in ingestion's look-ups, in reading profiles by id, and in
+    search's matched keys (IN lists)."""
     from openprofiles.storage.repositories.profile_objects import insert_profile_keys, key_owners
     from openprofiles.storage.repositories.profiles import get_documents, matched_keys
 
