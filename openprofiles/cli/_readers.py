@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from openprofiles.jsontext import parse
+
 FORMATS = ("jsonl", "csv")
 _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
 _CHUNK = 1 << 20
@@ -88,7 +90,7 @@ def read_jsonl(stream: IO[bytes]) -> Iterator[Record]:
             yield Record(number, None, stripped, bad_encoding)
             continue
         try:
-            value = json.loads(stripped)
+            value = parse(stripped)
         except json.JSONDecodeError as exc:
             reason = f"not valid JSON: {exc.msg} at column {exc.colno}"
             yield Record(number, None, stripped, reason)

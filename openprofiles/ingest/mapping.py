@@ -22,7 +22,6 @@ Semantics the service layer builds on:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +33,7 @@ from openprofiles.ingest.object_type import ObjectTypeDefinition
 from openprofiles.ingest.source import compile_source
 from openprofiles.ingest.targets import Target
 from openprofiles.ingest.timestamps import Parser, compile_timestamp_format
+from openprofiles.jsontext import parse
 
 MAX_OBJECT_CHARACTERS: Final = 256_000
 KEY_VALUE_SEPARATOR: Final = " "
@@ -99,7 +99,7 @@ def parse_object(text: str) -> dict[str, Any]:
     """PutProfileObject's ``Object``: a JSON object of at most 256,000 characters."""
     check_object_length(text)
     try:
-        parsed = json.loads(text)
+        parsed = parse(text)
     except (ValueError, RecursionError) as error:
         raise invalid(f"Object: not valid JSON ({error})") from None
     if not isinstance(parsed, dict):

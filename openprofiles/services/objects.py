@@ -70,6 +70,7 @@ from openprofiles.ingest import (
     map_object,
     parse_object,
 )
+from openprofiles.jsontext import compact
 from openprofiles.services.dead_letters import DeadLetterService, Outgoing
 from openprofiles.services.domains import require_domain
 from openprofiles.services.object_types import ObjectTypeService
@@ -247,9 +248,6 @@ def _lock_hash(domain_id: int, *parts: str) -> int:
     digest = hashlib.blake2b("\x00".join((str(domain_id), *parts)).encode(), digest_size=8)
     return int.from_bytes(digest.digest(), "big", signed=True)
 
-
-# json.dumps with options builds an encoder per call: a batch writes thousands of documents.
-_DOCUMENT_JSON: Final = json.JSONEncoder(separators=(",", ":"))
 
 # Batches up to this size are mapped inside the write transaction (see put_many).
 _MAP_INSIDE_UP_TO = 4
@@ -617,7 +615,7 @@ class _Batch:
         stale_keys: list[repo.KeyRow] = []
         for profile_id in profiles.created | profiles.changed:
             state = profiles.states[profile_id]
-            text = _DOCUMENT_JSON.encode(state.document)
+            text = compact(state.document)
             size, updated = len(text.encode()), state.source_updated_at
             keys = standard_keys(profile_id, state.document)
             if profile_id in profiles.created:

@@ -35,6 +35,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from openprofiles.clock import to_utc
+from openprofiles.jsontext import parse
 from openprofiles.storage.lists import one_of
 from openprofiles.storage.repositories.profiles import OBJECT, STANDARD
 from openprofiles.storage.tables import profile_keys, profile_objects, profiles
@@ -182,7 +183,7 @@ def profile_states(
         rows = conn.execute(query, {"domain_id": domain_id, "values": list(part)})
         for pid, document, updated in rows:
             found[pid] = ProfileState(
-                json.loads(document), to_utc(updated) if updated is not None else None
+                parse(document), to_utc(updated) if updated is not None else None
             )
     return found
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache, lru_cache
@@ -10,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, or_, select, update
 
+from openprofiles.jsontext import compact, parse
 from openprofiles.storage.lists import one_of
 from openprofiles.storage.paging import PagedQuery, paged
 from openprofiles.storage.tables import profile_keys, profiles
@@ -49,7 +49,7 @@ def insert_profile(
     standard_keys: KeyRows,
     now: datetime,
 ) -> None:
-    text = json.dumps(document, separators=(",", ":"))
+    text = compact(document)
     conn.execute(
         _INSERT_PROFILE,
         {
@@ -87,7 +87,7 @@ def get_documents(
         return {}
     query = _get_documents_query(conn.dialect.name, for_update)
     rows = conn.execute(query, {"domain_id": domain_id, "profile_ids": list(profile_ids)})
-    return {pid: json.loads(doc) for pid, doc in rows}
+    return {pid: parse(doc) for pid, doc in rows}
 
 
 def replace_document(
@@ -98,7 +98,7 @@ def replace_document(
     standard_keys: KeyRows,
     now: datetime,
 ) -> None:
-    text = json.dumps(document, separators=(",", ":"))
+    text = compact(document)
     conn.execute(
         update(profiles)
         .where(profiles.c.domain_id == domain_id, profiles.c.profile_id == profile_id)
