@@ -54,3 +54,15 @@ def test_compact_writes_json_without_spaces_and_keeps_text_as_it_is() -> None:
     # What orjson cannot write, json does: integers beyond 64 bits, keys that are not strings.
     expected = '{"n":1180591620717411303424,"1":"not a string"}'
     assert compact({"n": 2**70, 1: "not a string"}) == expected
+
+
+def test_compact_escapes_every_character_as_json_does() -> None:
+    """ListProfileObjects' ObjectFilter finds a key by its encoding inside the stored
+    ``key_values`` text, written by json before compact existed: both must write every
+    character alike (a lone surrogate, which orjson refuses, goes to json)."""
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    characters = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for start in range(0, len(characters), 4096):
+        text = "".join(characters[start : start + 4096])
+        assert compact([["k", text]]) == encoder.encode([["k", text]])
+    assert compact(["\ud800"]) == encoder.encode(["\ud800"])

@@ -35,7 +35,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from openprofiles.clock import to_utc
-from openprofiles.jsontext import parse
+from openprofiles.jsontext import compact, parse
 from openprofiles.storage.lists import one_of
 from openprofiles.storage.repositories.profiles import OBJECT, STANDARD
 from openprofiles.storage.tables import profile_keys, profile_objects, profiles
@@ -406,20 +406,17 @@ class ObjectRow(NamedTuple):
     key_values: str  # from encode_keys
 
 
-# One encoder for every object's keys: json.dumps with options builds an encoder per call,
-# which costs more than encoding a few keys.
-_KEYS_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
 def encode_keys(pairs: Iterable[tuple[str, str]]) -> str:
     """An object's keys as stored in ``key_values``: a JSON array of [name, value] pairs,
     each once. One pair's own encoding (:func:`_encoded_pair`) appears in it exactly where the
-    pair is an element: JSON escapes every quote inside a string."""
-    return _KEYS_JSON.encode(list(dict.fromkeys(pairs)))
+    pair is an element: JSON escapes every quote inside a string, and both are written by
+    :func:`compact` (orjson, which escapes every character as json does without
+    ``ensure_ascii``, as rows written before it did)."""
+    return compact(list(dict.fromkeys(pairs)))
 
 
 def _encoded_pair(name: str, value: str) -> str:
-    return _KEYS_JSON.encode([name, value])
+    return compact([name, value])
 
 
 def decode_keys(text: str) -> list[tuple[str, str]]:
