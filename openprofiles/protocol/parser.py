@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from openprofiles.errors import ErrorKind, ServiceError
+from openprofiles.jsontext import parse
 from openprofiles.protocol import timestamps
 from openprofiles.protocol.http import HttpRequest
 from openprofiles.protocol.shapes import MemberInfo, ShapeInfo, input_info
@@ -188,7 +189,7 @@ def decode_body(body: bytes) -> Any:
     if not body.strip():
         return {}
     try:
-        return json.loads(body)
+        return parse(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ServiceError(
             ErrorKind.INVALID, f"The request body is not valid JSON: {exc}"
