@@ -105,6 +105,16 @@ def test_other_threads_write_alone_after_the_group_commits(database: Database) -
     assert _keys(database) == {"loop", "thread"}
 
 
+def _assert_committed(group: WriteGroup | None, database: Database, keys: set[str]) -> None:
+    """``group`` resolved without an error, and a new connection finds ``keys`` stored."""
+    assert group is not None and group.done.done() and group.done.exception() is None
+    reopened = Database.open(database.url)
+    try:
+        assert _keys(reopened) == keys
+    finally:
+        reopened.close()
+
+
 def test_close_commits_the_open_group(database: Database) -> None:
     async def main() -> WriteGroup | None:
         database.group_commits_on(asyncio.get_running_loop())
@@ -112,13 +122,7 @@ def test_close_commits_the_open_group(database: Database) -> None:
         database.close()
         return group
 
-    group = asyncio.run(main())
-    assert group is not None and group.done.done() and group.done.exception() is None
-    reopened = Database.open(database.url)
-    try:
-        assert _keys(reopened) == {"pending"}
-    finally:
-        reopened.close()
+    _assert_committed(asyncio.run(main()), database, {"pending"})
 
 
 def test_after_commit_waits_for_the_group_and_is_dropped_when_it_fails(
@@ -241,10 +245,4 @@ def test_close_finishes_a_commit_under_way(database: Database) -> None:
         database.close()  # waits for the commit and resolves the group
         return group
 
-    group = asyncio.run(main())
-    assert group is not None and group.done.done() and group.done.exception() is None
-    reopened = Database.open(database.url)
-    try:
-        assert _keys(reopened) == {"underway"}
-    finally:
-        reopened.close()
+    _assert_committed(asyncio.run(main()), database, {"underway"})
