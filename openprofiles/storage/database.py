@@ -61,6 +61,12 @@ def _run_callbacks(callbacks: list[Callable[[], None]]) -> None:
             log.exception("a callback after a commit failed")
 
 
+def _outcome(commit: Future[BaseException | None]) -> BaseException | None:
+    """The error of a finished :meth:`Database._commit` (which returns it), or None; an error
+    it raised instead (freeing the connection failed) counts too."""
+    return commit.exception() or commit.result()
+
+
 class WriteGroup:
     """One shared write transaction on the event loop's thread, and the future of its commit."""
 
@@ -351,7 +357,7 @@ class Database:
         def committed(outcome: Future[BaseException | None]) -> None:
             # A loop closed meanwhile has no one to answer; close() finished the group.
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._finish_commit, group, outcome.result())
+                loop.call_soon_threadsafe(self._finish_commit, group, _outcome(outcome))
 
         group.committing = self._committer.submit(self._commit, group)
         group.committing.add_done_callback(committed)
@@ -376,6 +382,9 @@ class Database:
                 with contextlib.suppress(DBAPIError):
                     group.transaction.rollback()
             group.connection.close()
+        except Exception:
+            # What the commit stored stays stored: the group's answers do not depend on this.
+            log.exception("freeing the write connection after a commit failed")
         finally:
             self._write_lock.release()
         return error
@@ -412,7 +421,7 @@ class Database:
         """Finish the commit under way and commit the open group, here and now."""
         committing = self._committing
         if committing is not None and committing.committing is not None:
-            self._finish_commit(committing, committing.committing.result())
+            self._finish_commit(committing, _outcome(committing.committing))
         group = self._group
         if group is not None:
             self._finish_commit(group, self._commit(group))

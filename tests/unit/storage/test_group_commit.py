@@ -246,3 +246,33 @@ def test_close_finishes_a_commit_under_way(database: Database) -> None:
         return group
 
     _assert_committed(asyncio.run(main()), database, {"underway"})
+
+
+class _Connection:
+    """Stands in for a group's connection: closing it fails (after closing the real one)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.connection, name)
+
+    def close(self) -> None:
+        self.connection.close()
+        raise OSError("the connection could not be returned")
+
+
+def test_a_commit_whose_connection_fails_to_close_still_answers(database: Database) -> None:
+    async def main() -> None:
+        database.group_commits_on(asyncio.get_running_loop())
+        group = _insert(database, "stored")
+        assert group is not None
+        group.connection = _Connection(group.connection)  # type: ignore[assignment]
+        await asyncio.wait_for(group.done, 10)  # committed: its writes are answered
+        await asyncio.wait_for(database.writer_free(), 10)
+        after = _insert(database, "after")
+        assert after is not None
+        await asyncio.wait_for(after.done, 10)
+
+    asyncio.run(main())
+    assert _keys(database) == {"stored", "after"}
