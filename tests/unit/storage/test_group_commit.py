@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,9 @@ from openprofiles.storage.tables import tags
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Database:
+def database(tmp_path: Path) -> Iterator[Database]:
     db = Database.open(f"sqlite:///{tmp_path / 'group.db'}")
-    yield db  # type: ignore[misc]
+    yield db
     db.close()
 
 
