@@ -346,9 +346,7 @@ class Database:
         if group is None:
             return
         loop = self._loop
-        if loop is None or loop.is_closed():
-            self._finish_commit(group, self._commit(group))
-            return
+        assert loop is not None  # groups open only on the loop, which runs this
         self._group = None
         self._committing = group
         if self._committer is None:
@@ -371,23 +369,28 @@ class Database:
 
     def _commit(self, group: WriteGroup) -> BaseException | None:
         """Commit ``group``'s transaction and free the writer: the error, or None."""
-        error: BaseException | None = None
         try:
             group.transaction.commit()
         except BaseException as exc:
-            error = exc
+            self._free_writer(group)
+            return exc
+        self._free_writer(group)
+        return None
+
+    def _free_writer(self, group: WriteGroup) -> None:
+        """Roll back what ``group``'s transaction still holds (after a failure), return its
+        connection to the pool and release the write lock."""
         try:
-            if error is not None and group.transaction.is_active:
+            if group.transaction.is_active:
                 # A failed rollback leaves nothing to undo; the error is reported anyway.
                 with contextlib.suppress(DBAPIError):
                     group.transaction.rollback()
             group.connection.close()
         except Exception:
-            # What the commit stored stays stored: the group's answers do not depend on this.
-            log.exception("freeing the write connection after a commit failed")
+            # What a commit stored stays stored: the group's answers do not depend on this.
+            log.exception("freeing the write connection failed")
         finally:
             self._write_lock.release()
-        return error
 
     def _finish_commit(self, group: WriteGroup, error: BaseException | None) -> None:
         if self._committing is group:
@@ -403,12 +406,8 @@ class Database:
             return
         self._group = None
         try:
-            if group.transaction.is_active:
-                with contextlib.suppress(DBAPIError):
-                    group.transaction.rollback()
-            group.connection.close()
+            self._free_writer(group)
         finally:
-            self._write_lock.release()
             group.finish(error)
 
     @contextmanager

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, Text, TypeDecorator, any_, bindparam, func, select
+
+from openprofiles.jsontext import compact
 
 
 class _JsonList(TypeDecorator[Any]):
@@ -15,11 +16,8 @@ class _JsonList(TypeDecorator[Any]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Any) -> str:
-        return _LIST_JSON.encode(list(value))
-
-
-# Without escapes for non-ASCII text: SQLite then reads the values' UTF-8 as it is.
-_LIST_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+        # Non-ASCII text without escapes: SQLite then reads the values' UTF-8 as it is.
+        return compact(list(value))
 
 
 def one_of(column: ColumnElement[Any], dialect: str, name: str = "values") -> ColumnElement[bool]:

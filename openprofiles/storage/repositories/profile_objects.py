@@ -7,7 +7,6 @@ parameter, see :func:`one_of`) and writes use executemany.
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -377,10 +376,7 @@ def _in_index_order(rows: Iterable[KeyRow]) -> list[KeyRow]:
     has one domain and a few key names), which took twice as long."""
     by_name: dict[str, list[KeyRow]] = {}
     for row in rows:
-        group = by_name.get(row[1])
-        if group is None:
-            group = by_name[row[1]] = []
-        group.append(row)
+        by_name.setdefault(row[1], []).append(row)
     ordered: list[KeyRow] = []
     for name in sorted(by_name):
         ordered += sorted(by_name[name], key=_KEY_VALUE)
@@ -420,7 +416,7 @@ def _encoded_pair(name: str, value: str) -> str:
 
 
 def decode_keys(text: str) -> list[tuple[str, str]]:
-    return [(name, value) for name, value in json.loads(text)]
+    return [(name, value) for name, value in parse(text)]
 
 
 def insert_objects(conn: Connection, rows: Sequence[ObjectRow]) -> None:
