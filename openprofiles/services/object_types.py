@@ -42,6 +42,7 @@ from openprofiles.services.tags import TagService
 from openprofiles.storage.database import Database
 from openprofiles.storage.paging import Pager
 from openprofiles.storage.repositories import object_types as repo
+from openprofiles.storage.repositories import profile_keys as keys_repo
 from openprofiles.storage.repositories import profile_objects as objects_repo
 from openprofiles.storage.repositories.object_types import ObjectTypeRecord
 
@@ -335,8 +336,8 @@ def _scrub(
 ) -> int:
     states = objects_repo.profile_states(conn, domain_id, populated, for_update=True)
     updates: list[dict[str, Any]] = []
-    stale: list[objects_repo.KeyRow] = []
-    added: list[objects_repo.KeyRow] = []
+    stale: list[keys_repo.KeyRow] = []
+    added: list[keys_repo.KeyRow] = []
     for pid, state in states.items():
         document = state.document
         before = json.dumps(document, sort_keys=True)
@@ -361,14 +362,15 @@ def _scrub(
                 "size": len(text),
                 "updated_at": now,
                 "source_updated_at": state.source_updated_at,
+                "added_keys": state.added_keys,
             }
         )
-        gone, new = objects_repo.standard_key_changes(
+        gone, new = keys_repo.standard_key_changes(
             domain_id, pid, keys_before, standard_keys(pid, document)
         )
         stale += gone
         added += new
     objects_repo.update_profiles(conn, domain_id, updates)
-    objects_repo.delete_profile_keys(conn, stale)
-    objects_repo.insert_profile_keys(conn, added)
+    keys_repo.delete_profile_keys(conn, stale)
+    keys_repo.insert_profile_keys(conn, added)
     return len(updates)

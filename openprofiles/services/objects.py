@@ -80,10 +80,11 @@ from openprofiles.services.standard_keys import standard_keys
 from openprofiles.storage.database import Committer, Database
 from openprofiles.storage.paging import Pager
 from openprofiles.storage.repositories import dead_letters as dead_letter_repo
+from openprofiles.storage.repositories import profile_keys as keys_repo
 from openprofiles.storage.repositories import profile_objects as repo
 from openprofiles.storage.repositories.domains import DomainRecord
+from openprofiles.storage.repositories.profile_keys import OBJECT, STANDARD, AddedKey
 from openprofiles.storage.repositories.profile_objects import ProfileState, StoredObject
-from openprofiles.storage.repositories.profiles import OBJECT, STANDARD
 
 MAX_UNIQUE_KEY_LENGTH: Final = 255
 # PostgreSQL: a batch needing more advisory locks than this locks its domain's ingestion whole.
@@ -425,7 +426,7 @@ class _Batch:
         self.owners: dict[tuple[str, str], set[str]] = {}
         # Object-origin key rows this batch adds (rows already stored are skipped on insert).
         self.object_key_rows: set[tuple[str, str, str]] = set()
-        self.new_profile_keys: list[repo.KeyRow] = []
+        self.new_profile_keys: list[keys_repo.KeyRow] = []
         self.pending: dict[tuple[str, str], _Pending] = {}
         self.stored: dict[tuple[str, str], StoredObject] = {}
         self.moved_from: set[str] = set()
@@ -612,15 +613,31 @@ class _Batch:
         conn, domain_id, now = self.conn, self.domain.id, self.now
         new_rows: list[repo.ProfileRow] = []
         update_rows: list[dict[str, Any]] = []
-        stale_keys: list[repo.KeyRow] = []
+        stale_keys: list[keys_repo.KeyRow] = []
+        # The object keys placing gave each profile (so far the only rows of new_profile_keys),
+        # and the existing profiles whose added keys they extend.
+        object_keys: dict[str, list[AddedKey]] = {}
+        for _, name, value, profile_id, origin in self.new_profile_keys:
+            object_keys.setdefault(profile_id, []).append((name, value, origin))
+        extended: dict[str, list[AddedKey]] = {}
+        for profile_id, given in object_keys.items():
+            if profile_id not in profiles.created:
+                have = profiles.states[profile_id].added()
+                present = set(have)
+                fresh = [k for k in given if k not in present]
+                if fresh:
+                    extended[profile_id] = have + fresh
         for profile_id in profiles.created | profiles.changed:
             state = profiles.states[profile_id]
             text = compact(state.document)
             size, updated = len(text.encode()), state.source_updated_at
             keys = standard_keys(profile_id, state.document)
             if profile_id in profiles.created:
+                added_text = keys_repo.encode_added(object_keys.get(profile_id, ()))
                 new_rows.append(
-                    repo.ProfileRow(domain_id, profile_id, text, size, now, now, updated)
+                    repo.ProfileRow(
+                        domain_id, profile_id, text, size, now, now, updated, added_text
+                    )
                 )
                 rows = [(domain_id, n, v, profile_id, STANDARD) for n, v in keys]
                 self.new_profile_keys.extend(dict.fromkeys(rows))
@@ -632,17 +649,23 @@ class _Batch:
                         "size": size,
                         "updated_at": now,
                         "source_updated_at": updated,
+                        "added_keys": (
+                            keys_repo.encode_added(extended.pop(profile_id))
+                            if profile_id in extended
+                            else state.added_keys
+                        ),
                     }
                 )
-                stale, added = repo.standard_key_changes(
+                stale, added = keys_repo.standard_key_changes(
                     domain_id, profile_id, profiles.original_keys.get(profile_id, ()), keys
                 )
                 stale_keys += stale
                 self.new_profile_keys += added
         repo.insert_profiles(conn, new_rows)
         repo.update_profiles(conn, domain_id, update_rows)
-        repo.delete_profile_keys(conn, stale_keys)
-        repo.insert_profile_keys(conn, self.new_profile_keys)
+        keys_repo.set_added_keys(conn, domain_id, extended)  # documents unchanged
+        keys_repo.delete_profile_keys(conn, stale_keys)
+        keys_repo.insert_profile_keys(conn, self.new_profile_keys)
         self._write_objects()
         if self.moved_from:
             repo.drop_unbacked_object_keys(conn, domain_id, self.moved_from)

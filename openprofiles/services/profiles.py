@@ -78,6 +78,7 @@ class ProfileService:
                 record.id,
                 profile_id,
                 document,
+                standard_keys(profile_id, current),
                 standard_keys(profile_id, document),
                 self.clock.now(),
             )
@@ -86,8 +87,12 @@ class ProfileService:
     def delete(self, caller: Caller, domain: str, profile_id: str) -> None:
         with self.database.write() as conn:
             record = require_domain(conn, caller, domain)
-            if not repo.delete_profile(conn, record.id, profile_id):
+            current = repo.get_documents(conn, record.id, [profile_id], for_update=True).get(
+                profile_id
+            )
+            if current is None:
                 raise not_found(f"Profile {profile_id} does not exist in domain {domain}.")
+            repo.delete_profile(conn, record.id, profile_id, standard_keys(profile_id, current))
             object_repo.delete_profile_objects(conn, record.id, profile_id)
 
     def batch_get(

@@ -61,12 +61,18 @@ profiles = Table(
     # The newest SourceLastUpdatedTimestamp of the objects merged into this profile: an older
     # object does not overwrite what a newer one set.
     Column("source_updated_at", UTC_DATETIME),
+    # The profile's keys other than the standard ones (AddProfileKey's and its objects'): a
+    # JSON array of [key_name, key_value, origin], equal to its rows of profile_keys with those
+    # origins. With its standard keys, which follow from the document, it tells which rows a
+    # profile has, so profile_keys needs no index by profile (migration 0007).
+    Column("added_keys", Text, nullable=False, server_default="[]"),
 )
 
 # Every searchable key of every profile. origin 'standard': derived from the profile's own
 # fields (_email, _phone, ...) and recomputed on each write; 'custom': AddProfileKey;
-# 'object': extracted from an ingested object's keys. Read only through its two keys, so on
-# SQLite it is stored clustered on its primary key, without a row id (see migration 0005).
+# 'object': extracted from an ingested object's keys. Read only by key, through its primary key,
+# so on SQLite it is stored clustered on it, without a row id (see migration 0005); a profile's
+# rows are known from the profile (its document and added_keys), not looked up by profile.
 profile_keys = Table(
     "profile_keys",
     metadata,
@@ -78,8 +84,6 @@ profile_keys = Table(
     PrimaryKeyConstraint(
         "domain_id", "key_name", "key_value", "profile_id", "origin", name="pk_profile_keys"
     ),
-    # Covering, so that SQLite's planner prefers it for lookups by profile (see migration 0004).
-    Index("ix_profile_keys_profile", "domain_id", "profile_id", "origin", "key_name", "key_value"),
     sqlite_with_rowid=False,
 )
 

@@ -7,20 +7,16 @@ parameter, see :func:`one_of`) and writes use executemany.
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from operator import itemgetter
-from typing import Any, Final, NamedTuple, TypeVar
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import (
     Boolean,
     Connection,
-    DateTime,
     Select,
-    Table,
     and_,
     bindparam,
     delete,
@@ -29,20 +25,23 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from openprofiles.clock import to_utc
 from openprofiles.jsontext import compact, parse
+from openprofiles.storage.batched import chunks, insert_many
 from openprofiles.storage.lists import one_of
-from openprofiles.storage.repositories.profiles import OBJECT, STANDARD
+from openprofiles.storage.repositories.profile_keys import (
+    OBJECT,
+    AddedKey,
+    added_key_rows,
+    added_keys,
+    decode_added,
+    delete_profile_keys,
+    set_added_keys,
+)
 from openprofiles.storage.tables import profile_keys, profile_objects, profiles
-
-# Values per look-up statement. Bound as one JSON text or array (:func:`one_of`), a list has no
-# parameter limit to stay under; chunks only bound one statement's work and memory.
-_CHUNK = 10_000
-T = TypeVar("T")
 
 
 class contains_text(FunctionElement[bool]):
@@ -62,11 +61,6 @@ def _contains_text_sqlite(element: contains_text, compiler: Any, **kw: Any) -> s
 @compiles(contains_text, "postgresql")
 def _contains_text_postgresql(element: contains_text, compiler: Any, **kw: Any) -> str:
     return f"(strpos({compiler.process(element.clauses, **kw)}) > 0)"
-
-
-def chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # --- lookups -----------------------------------------------------------------------------------
@@ -169,6 +163,10 @@ def object_documents(conn: Connection, object_ids: Sequence[int]) -> dict[int, s
 class ProfileState:
     document: dict[str, Any]
     source_updated_at: datetime | None
+    added_keys: str = "[]"  # as stored: decode_added reads it
+
+    def added(self) -> list[AddedKey]:
+        return decode_added(self.added_keys)
 
 
 def profile_states(
@@ -180,9 +178,9 @@ def profile_states(
     query = _profile_states_query(conn.dialect.name, for_update)
     for part in chunks(sorted(set(profile_ids))):
         rows = conn.execute(query, {"domain_id": domain_id, "values": list(part)})
-        for pid, document, updated in rows:
+        for pid, document, updated, added in rows:
             found[pid] = ProfileState(
-                parse(document), to_utc(updated) if updated is not None else None
+                parse(document), to_utc(updated) if updated is not None else None, added
             )
     return found
 
@@ -190,7 +188,12 @@ def profile_states(
 @cache
 def _profile_states_query(dialect: str, for_update: bool) -> Select[Any]:
     query = (
-        select(profiles.c.profile_id, profiles.c.document, profiles.c.source_updated_at)
+        select(
+            profiles.c.profile_id,
+            profiles.c.document,
+            profiles.c.source_updated_at,
+            profiles.c.added_keys,
+        )
         .where(
             profiles.c.domain_id == bindparam("domain_id"), one_of(profiles.c.profile_id, dialect)
         )
@@ -200,95 +203,6 @@ def _profile_states_query(dialect: str, for_update: bool) -> Select[Any]:
 
 
 # --- batched writes ----------------------------------------------------------------------------
-
-
-def _insert_many(
-    conn: Connection,
-    table: Table,
-    columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    *,
-    skip_existing: bool = False,
-) -> None:
-    """INSERT ``rows`` (tuples in ``columns`` order) with the driver's executemany.
-
-    Bulk import spends most of its time here, so this skips SQLAlchemy's per-row parameter
-    processing: only datetime columns need the dialect's bind processor (SQLite stores them as
-    text), and a batch's rows mostly share one timestamp, so each distinct value is converted
-    once.
-    """
-    if not rows:
-        return
-    dialect = conn.dialect
-    processors = _datetime_processors(table, tuple(columns), dialect)
-    if processors:
-        converted: dict[Any, Any] = {}
-        mutable = [list(row) for row in rows]
-        for row in mutable:
-            for index, processor in processors:
-                value = row[index]
-                if value is not None:
-                    found = converted.get(value)
-                    if found is None:
-                        found = converted[value] = processor(value)
-                    row[index] = found
-        rows = mutable
-    quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(c) for c in columns)
-    # Same syntax on SQLite and PostgreSQL: rows already present are left as they are.
-    conflict = " ON CONFLICT DO NOTHING" if skip_existing else ""
-    if dialect.name == "postgresql" and len(rows) >= _COPY_FROM:
-        _copy_in(conn, quote(table.name), names, rows, conflict)
-        return
-    marker = _marker(conn)
-    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join([marker] * len(columns))})"
-    conn.exec_driver_sql(sql + conflict, [tuple(row) for row in rows])
-
-
-@cache
-def _datetime_processors(
-    table: Table, columns: tuple[str, ...], dialect: Dialect
-) -> list[tuple[int, Callable[[Any], Any]]]:
-    """(index, bind processor) of ``columns``' datetime columns that ``dialect`` converts:
-    worked out once, since a server's small batches made it a few percent of each insert."""
-    processors: list[tuple[int, Callable[[Any], Any]]] = []
-    for index, name in enumerate(columns):
-        column_type = table.c[name].type
-        processor = column_type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None and isinstance(column_type, DateTime):
-            processors.append((index, processor))
-    return processors
-
-
-def _marker(conn: Connection) -> str:
-    """The driver's placeholder, for SQL run with ``exec_driver_sql``."""
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
-
-
-# PostgreSQL: batches of at least this many rows are loaded with COPY. Inserted one by one (even
-# pipelined), a bulk import's rows kept the import waiting on the server half of its time.
-_COPY_FROM: Final = 100
-
-
-def _copy_in(
-    conn: Connection, table: str, names: str, rows: Sequence[Sequence[Any]], conflict: str
-) -> None:
-    """COPY ``rows`` into a temporary copy of ``table``, then move them over with one INSERT
-    (which can skip rows already present, as COPY cannot)."""
-    # One staging table per table and column list, kept by the connection (session).
-    staging = f"staging_{table.strip(chr(34))}_{zlib.crc32(names.encode()):08x}"
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "
-            f"AS SELECT {names} FROM {table} WITH NO DATA"
-        )
-        with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging}{conflict}")
-        cursor.execute(f"DELETE FROM {staging}")
 
 
 class ProfileRow(NamedTuple):
@@ -301,14 +215,15 @@ class ProfileRow(NamedTuple):
     created_at: datetime
     updated_at: datetime
     source_updated_at: datetime | None
+    added_keys: str  # from encode_added
 
 
 def insert_profiles(conn: Connection, rows: Sequence[ProfileRow]) -> None:
-    _insert_many(conn, profiles, ProfileRow._fields, rows)
+    insert_many(conn, profiles, ProfileRow._fields, rows)
 
 
 def update_profiles(conn: Connection, domain_id: int, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows with pid, document (text), size, updated_at, source_updated_at."""
+    """Rows with pid, document (text), size, updated_at, source_updated_at, added_keys (text)."""
     if not rows:
         return
     conn.execute(_UPDATE_PROFILES, [{**row, "did": domain_id} for row in rows])
@@ -323,67 +238,9 @@ _UPDATE_PROFILES: Final = (
         size=bindparam("size"),
         updated_at=bindparam("updated_at"),
         source_updated_at=bindparam("source_updated_at"),
+        added_keys=bindparam("added_keys"),
     )
 )
-
-
-KeyRow = tuple[int, str, str, str, str]  # (domain_id, key_name, key_value, profile_id, origin)
-
-
-def standard_key_changes(
-    domain_id: int,
-    profile_id: str,
-    before: Iterable[tuple[str, str]],
-    after: Iterable[tuple[str, str]],
-) -> tuple[list[KeyRow], list[KeyRow]]:
-    """The standard key rows to delete and to insert when a profile's document goes from one
-    set of standard keys (``standard_keys`` of the stored document: those are its rows) to
-    another; a change rarely touches more than a name or a phone number."""
-    old, new = set(before), set(after)
-    return (
-        [(domain_id, n, v, profile_id, STANDARD) for n, v in old - new],
-        [(domain_id, n, v, profile_id, STANDARD) for n, v in new - old],
-    )
-
-
-def delete_profile_keys(conn: Connection, rows: Sequence[KeyRow]) -> None:
-    """Delete (domain_id, key_name, key_value, profile_id, origin) rows, each by its primary key."""
-    if not rows:
-        return
-    marker = _marker(conn)
-    conn.exec_driver_sql(
-        f"DELETE FROM profile_keys WHERE domain_id = {marker} AND key_name = {marker}"
-        f" AND key_value = {marker} AND profile_id = {marker} AND origin = {marker}",
-        sorted(rows),
-    )
-
-
-def insert_profile_keys(conn: Connection, rows: Sequence[KeyRow]) -> None:
-    """(domain_id, key_name, key_value, profile_id, origin) rows, deduplicated; a row the
-    profile already has is skipped."""
-    _insert_many(
-        conn,
-        profile_keys,
-        ("domain_id", "key_name", "key_value", "profile_id", "origin"),
-        _in_index_order(rows),
-        skip_existing=True,
-    )
-
-
-def _in_index_order(rows: Iterable[KeyRow]) -> list[KeyRow]:
-    """``rows`` by key name, then value: neighbouring inserts then touch the same b-tree
-    pages. Sorting whole rows compared their equal leading members again and again (a batch
-    has one domain and a few key names), which took twice as long."""
-    by_name: dict[str, list[KeyRow]] = {}
-    for row in rows:
-        by_name.setdefault(row[1], []).append(row)
-    ordered: list[KeyRow] = []
-    for name in sorted(by_name):
-        ordered += sorted(by_name[name], key=_KEY_VALUE)
-    return ordered
-
-
-_KEY_VALUE: Final = itemgetter(2)
 
 
 class ObjectRow(NamedTuple):
@@ -420,7 +277,7 @@ def decode_keys(text: str) -> list[tuple[str, str]]:
 
 
 def insert_objects(conn: Connection, rows: Sequence[ObjectRow]) -> None:
-    _insert_many(conn, profile_objects, ObjectRow._fields, rows)
+    insert_many(conn, profile_objects, ObjectRow._fields, rows)
 
 
 def update_objects(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -448,6 +305,7 @@ _UPDATE_OBJECTS: Final = (
 
 def drop_unbacked_object_keys(conn: Connection, domain_id: int, profile_ids: Iterable[str]) -> None:
     """Remove 'object' profile keys of these profiles that no stored object carries any more."""
+    for_update = conn.dialect.name == "postgresql"
     for part in chunks(sorted(set(profile_ids))):
         carried: set[tuple[str, str, str]] = set()
         objects = conn.execute(
@@ -459,24 +317,13 @@ def drop_unbacked_object_keys(conn: Connection, domain_id: int, profile_ids: Ite
         )
         for profile_id, text in objects:
             carried.update((profile_id, n, v) for n, v in decode_keys(text))
-        keys = conn.execute(
-            select(
-                profile_keys.c.profile_id, profile_keys.c.key_name, profile_keys.c.key_value
-            ).where(
-                profile_keys.c.domain_id == domain_id,
-                one_of(profile_keys.c.profile_id, conn.dialect.name),
-                profile_keys.c.origin == OBJECT,
-            ),
-            {"values": list(part)},
-        )
-        delete_profile_keys(
-            conn,
-            [
-                (domain_id, name, value, profile_id, OBJECT)
-                for profile_id, name, value in keys
-                if (profile_id, name, value) not in carried
-            ],
-        )
+        kept: dict[str, list[AddedKey]] = {}
+        for profile_id, added in added_keys(conn, domain_id, part, for_update=for_update).items():
+            gone = [k for k in added if k[2] == OBJECT and (profile_id, k[0], k[1]) not in carried]
+            if gone:
+                delete_profile_keys(conn, added_key_rows(domain_id, profile_id, gone))
+                kept[profile_id] = [k for k in added if k not in gone]
+        set_added_keys(conn, domain_id, kept)
 
 
 # --- single objects, listing, expiry, statistics ----------------------------------------------

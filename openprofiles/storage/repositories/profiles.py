@@ -12,33 +12,10 @@ from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, or_,
 from openprofiles.jsontext import compact, parse
 from openprofiles.storage.lists import one_of
 from openprofiles.storage.paging import PagedQuery, paged
+from openprofiles.storage.repositories import profile_keys as keys_repo
 from openprofiles.storage.tables import profile_keys, profiles
 
-# origin of a key row: see tables.profile_keys
-STANDARD = "standard"
-CUSTOM = "custom"
-OBJECT = "object"
-
 KeyRows = Iterable[tuple[str, str]]  # (key_name, key_value)
-
-
-def _key_rows(domain_id: int, profile_id: str, keys: KeyRows, origin: str) -> list[dict[str, Any]]:
-    seen: set[tuple[str, str]] = set()
-    rows = []
-    for name, value in keys:
-        if (name, value) in seen:
-            continue
-        seen.add((name, value))
-        rows.append(
-            {
-                "domain_id": domain_id,
-                "key_name": name,
-                "key_value": value,
-                "profile_id": profile_id,
-                "origin": origin,
-            }
-        )
-    return rows
 
 
 def insert_profile(
@@ -61,14 +38,13 @@ def insert_profile(
             "updated_at": now,
         },
     )
-    rows = _key_rows(domain_id, profile_id, standard_keys, STANDARD)
-    if rows:
-        conn.execute(_INSERT_KEY, rows)
+    keys_repo.insert_profile_keys(
+        conn, [(domain_id, n, v, profile_id, keys_repo.STANDARD) for n, v in standard_keys]
+    )
 
 
 # The statements of the request path are built once: building one costs more than running it.
 _INSERT_PROFILE = insert(profiles)
-_INSERT_KEY = insert(profile_keys)
 
 
 @cache
@@ -95,38 +71,39 @@ def replace_document(
     domain_id: int,
     profile_id: str,
     document: dict[str, Any],
-    standard_keys: KeyRows,
+    standard_before: KeyRows,
+    standard_after: KeyRows,
     now: datetime,
 ) -> None:
+    """Store a profile's new document; its standard key rows go from ``standard_before`` (those
+    of the stored document) to ``standard_after``."""
     text = compact(document)
     conn.execute(
         update(profiles)
         .where(profiles.c.domain_id == domain_id, profiles.c.profile_id == profile_id)
         .values(document=text, size=len(text.encode()), updated_at=now)
     )
-    conn.execute(
-        delete(profile_keys).where(
-            profile_keys.c.domain_id == domain_id,
-            profile_keys.c.profile_id == profile_id,
-            profile_keys.c.origin == STANDARD,
-        )
+    stale, added = keys_repo.standard_key_changes(
+        domain_id, profile_id, standard_before, standard_after
     )
-    rows = _key_rows(domain_id, profile_id, standard_keys, STANDARD)
-    if rows:
-        conn.execute(insert(profile_keys), rows)
+    keys_repo.delete_profile_keys(conn, stale)
+    keys_repo.insert_profile_keys(conn, added)
 
 
-def delete_profile(conn: Connection, domain_id: int, profile_id: str) -> bool:
+def delete_profile(
+    conn: Connection, domain_id: int, profile_id: str, standard_keys: KeyRows
+) -> bool:
+    """Delete a profile and its key rows: ``standard_keys`` (those of its stored document) and
+    its added keys."""
+    added = keys_repo.added_keys(conn, domain_id, [profile_id]).get(profile_id, [])
     result = conn.execute(
         delete(profiles).where(
             profiles.c.domain_id == domain_id, profiles.c.profile_id == profile_id
         )
     )
-    conn.execute(
-        delete(profile_keys).where(
-            profile_keys.c.domain_id == domain_id, profile_keys.c.profile_id == profile_id
-        )
-    )
+    rows = keys_repo.added_key_rows(domain_id, profile_id, added)
+    rows += [(domain_id, n, v, profile_id, keys_repo.STANDARD) for n, v in standard_keys]
+    keys_repo.delete_profile_keys(conn, rows)
     return bool(result.rowcount)
 
 
@@ -142,40 +119,35 @@ def exists(conn: Connection, domain_id: int, profile_id: str) -> bool:
 
 
 def add_keys(
-    conn: Connection, domain_id: int, profile_id: str, keys: KeyRows, origin: str = CUSTOM
+    conn: Connection,
+    domain_id: int,
+    profile_id: str,
+    pairs: KeyRows,
+    origin: str = keys_repo.CUSTOM,
 ) -> None:
-    rows = _key_rows(domain_id, profile_id, keys, origin)
-    if not rows:
+    """Give a profile key values (AddProfileKey); those it has with this origin stay as they
+    are."""
+    added = keys_repo.added_keys(conn, domain_id, [profile_id], for_update=True).get(profile_id)
+    if added is None:
         return
-    present = {
-        (n, v)
-        for n, v in conn.execute(
-            select(profile_keys.c.key_name, profile_keys.c.key_value).where(
-                profile_keys.c.domain_id == domain_id,
-                profile_keys.c.profile_id == profile_id,
-                profile_keys.c.origin == origin,
-            )
-        )
-    }
-    rows = [r for r in rows if (r["key_name"], r["key_value"]) not in present]
-    if rows:
-        conn.execute(insert(profile_keys), rows)
+    present = set(added)
+    fresh = [k for k in dict.fromkeys((n, v, origin) for n, v in pairs) if k not in present]
+    if fresh:
+        keys_repo.insert_profile_keys(conn, keys_repo.added_key_rows(domain_id, profile_id, fresh))
+        keys_repo.set_added_keys(conn, domain_id, {profile_id: [*added, *fresh]})
 
 
 def remove_keys(
     conn: Connection, domain_id: int, profile_id: str, key_name: str, values: Sequence[str]
 ) -> int:
     """Remove added (non-standard) key values of a profile; the number of rows removed."""
-    result = conn.execute(
-        delete(profile_keys).where(
-            profile_keys.c.domain_id == domain_id,
-            profile_keys.c.profile_id == profile_id,
-            profile_keys.c.key_name == key_name,
-            profile_keys.c.key_value.in_(list(values)),
-            profile_keys.c.origin != STANDARD,
-        )
-    )
-    return int(result.rowcount)
+    added = keys_repo.added_keys(conn, domain_id, [profile_id], for_update=True).get(profile_id, [])
+    wanted = set(values)
+    gone = [k for k in added if k[0] == key_name and k[1] in wanted]
+    if gone:
+        keys_repo.delete_profile_keys(conn, keys_repo.added_key_rows(domain_id, profile_id, gone))
+        keys_repo.set_added_keys(conn, domain_id, {profile_id: [k for k in added if k not in gone]})
+    return len(gone)
 
 
 Conditions = Sequence[tuple[str, Sequence[str]]]
@@ -183,8 +155,9 @@ Conditions = Sequence[tuple[str, Sequence[str]]]
 
 def _condition(i: int) -> Any:
     # An IN list, not one_of: SearchProfiles' lists are short, and with the values behind
-    # json_each SQLite's planner cannot tell, and read a whole domain's keys in profile order
-    # to save sorting a page (0.2 s a search at 300,000 objects).
+    # json_each SQLite's planner cannot tell their number (when profile_keys had an index by
+    # profile, it read a whole domain's keys in profile order to save sorting a page: 0.2 s a
+    # search at 300,000 objects).
     return and_(
         profile_keys.c.domain_id == bindparam("domain_id"),
         profile_keys.c.key_name == bindparam(f"key_{i}"),

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text as sql
 
 from openprofiles.clock import FixedClock
 from openprofiles.context import Caller
@@ -16,6 +17,7 @@ from openprofiles.errors import ErrorKind, ServiceError
 from openprofiles.services.container import Services
 from openprofiles.services.objects import PutResult
 from openprofiles.services.search import SearchKey
+from openprofiles.services.standard_keys import standard_keys
 
 
 def _crm_type(allow: bool = True, **extra: Any) -> dict[str, Any]:
@@ -309,6 +311,68 @@ def test_an_object_moving_to_another_profile_takes_its_keys_along(
     found, _ = services.objects.list(caller, "d", "crm", b, ("loyaltyId", ["L1"]), None, None)
     assert [json.loads(f.document)["id"] for f in found] == ["c1"]
     assert services.objects.list(caller, "d", "crm", a, None, None, None)[0] == []
+
+
+def _key_rows_match_profiles(services: Services) -> None:
+    """profile_keys holds exactly each profile's standard keys (from its document) and the
+    added keys its row lists: what DeleteProfile and DeleteProfileKey rely on to find them."""
+    with services.database.read() as conn:
+        rows = {
+            (pid, name, value, origin)
+            for pid, name, value, origin in conn.execute(
+                sql("SELECT profile_id, key_name, key_value, origin FROM profile_keys")
+            )
+        }
+        derived: set[tuple[str, str, str, str]] = set()
+        for pid, document, added in conn.execute(
+            sql("SELECT profile_id, document, added_keys FROM profiles")
+        ):
+            derived |= {
+                (pid, n, v, "standard") for n, v in standard_keys(pid, json.loads(document))
+            }
+            derived |= {(pid, n, v, origin) for n, v, origin in json.loads(added)}
+    assert rows == derived
+
+
+def test_a_profiles_keys_follow_every_write_and_go_with_it(
+    services: Services, caller: Caller, domain: str
+) -> None:
+    a = _put(services, caller, {"id": "c1", "email": "a@example.com", "loyalty": "L1"}).profile_id
+    b = _put(services, caller, {"id": "c2", "email": "b@example.com", "loyalty": "L2"}).profile_id
+    _key_rows_match_profiles(services)
+    services.profiles.add_key(caller, "d", a, "member", ["m1", "m2"])
+    services.profiles.add_key(caller, "d", a, "member", ["m1"])  # present: unchanged
+    services.profiles.add_key(caller, "d", a, "loyaltyId", ["L1"])  # also an object's key
+    _key_rows_match_profiles(services)
+    # an object moving from a to b takes its keys along; a keeps its own
+    _put(services, caller, {"id": "c1", "email": "b@example.com", "loyalty": "L3"})
+    assert _search(services, caller, "loyaltyId", "L3") == [b]
+    assert _search(services, caller, "crmId", "c1") == [b]
+    assert _search(services, caller, "loyaltyId", "L1") == [a]  # AddProfileKey's stays
+    _key_rows_match_profiles(services)
+    services.profiles.update(caller, "d", a, {"EmailAddress": "new@example.com"})
+    assert _search(services, caller, "_email", "new@example.com") == [a]
+    assert _search(services, caller, "_email", "a@example.com") == []
+    _key_rows_match_profiles(services)
+    services.profiles.delete_key(caller, "d", a, "member", ["m2"])
+    services.profiles.delete_key(caller, "d", b, "loyaltyId", ["L2"])  # an object's key
+    assert _search(services, caller, "member", "m2") == []
+    assert _search(services, caller, "loyaltyId", "L2") == []
+    _key_rows_match_profiles(services)
+    # deleting c1 drops the keys only it carried
+    [c1] = services.objects.list(caller, "d", "crm", b, ("crmId", ["c1"]), None, None)[0]
+    services.objects.delete(caller, "d", "crm", b, c1.unique_key)
+    assert _search(services, caller, "loyaltyId", "L3") == []
+    assert _search(services, caller, "_email", "b@example.com") == [b]  # c2 still has it
+    _key_rows_match_profiles(services)
+    services.profiles.delete(caller, "d", a)
+    for key, value in [("member", "m1"), ("loyaltyId", "L1"), ("_email", "new@example.com")]:
+        assert _search(services, caller, key, value) == []
+    _key_rows_match_profiles(services)
+    services.profiles.delete(caller, "d", b)
+    assert _search(services, caller, "crmId", "c2") == []
+    with services.database.read() as conn:
+        assert conn.execute(sql("SELECT count(*) FROM profile_keys")).scalar() == 0
 
 
 def test_expiry_with_the_clock(services: Services, caller: Caller, clock: FixedClock) -> None:

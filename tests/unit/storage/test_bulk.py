@@ -251,7 +251,7 @@ def _domain_one(conn: Connection) -> None:
 
 
 def test_bulk_key_inserts_skip_rows_already_present(database_url: str) -> None:
-    from openprofiles.storage.repositories.profile_objects import insert_profile_keys
+    from openprofiles.storage.repositories.profile_keys import insert_profile_keys
     from openprofiles.storage.tables import profile_keys
 
     database = Database.open(database_url)
@@ -275,7 +275,8 @@ def test_look_ups_by_lists_of_values_match_exactly(database_url: str) -> None:
     JSON text on SQLite. Values that array literals or JSON treat specially still match
     exactly, on both databases: in ingestion's look-ups, in reading profiles by id, and in
     search's matched keys (IN lists)."""
-    from openprofiles.storage.repositories.profile_objects import insert_profile_keys, key_owners
+    from openprofiles.storage.repositories.profile_keys import insert_profile_keys
+    from openprofiles.storage.repositories.profile_objects import key_owners
     from openprofiles.storage.repositories.profiles import get_documents, matched_keys
 
     awkward = [

@@ -113,3 +113,48 @@ def test_object_keys_move_into_the_object_rows_in_migration_0006(database_url: s
         keys = conn.execute(text("SELECT * FROM object_keys ORDER BY 1, 2, 3, 4")).all()
     assert [tuple(k) for k in keys] == [(7, 1, "id", "é"), (7, 1, "k", 'v"1'), (25007, 1, "k", "z")]
     database.close()
+
+
+def test_profiles_list_their_added_keys_from_migration_0007(database_url: str) -> None:
+    database = Database(database_url)
+    upgrade(database, "0006")
+    now = "2024-01-01 00:00:00"
+    with database.write() as conn:
+        _domain_with_objects(conn, 7)
+        conn.execute(
+            text(
+                "INSERT INTO profiles (domain_id, profile_id, document, size, created_at,"
+                " updated_at) VALUES (1, :pid, '{}', 2, :now, :now)"
+            ),
+            [{"pid": pid, "now": now} for pid in ("p1", "p2", "p3")],
+        )
+        conn.execute(
+            text(
+                "INSERT INTO profile_keys (domain_id, key_name, key_value, profile_id, origin)"
+                " VALUES (1, '_email', 'a@x', 'p1', 'object'), (1, '_email', 'a@x', 'p1',"
+                " 'standard'), (1, 'k', 'é\"', 'p1', 'custom'), (1, '_phone', '+1', 'p2',"
+                " 'custom'), (1, '_profileId', 'p3', 'p3', 'standard')"
+            )
+        )
+    upgrade(database)
+    with database.read() as conn:
+        rows = conn.execute(
+            text("SELECT profile_id, added_keys FROM profiles ORDER BY profile_id")
+        ).all()
+        keys = conn.execute(text("SELECT count(*) FROM profile_keys")).scalar()
+    assert [(p, json.loads(k)) for p, k in rows] == [
+        ("p1", [["k", 'é"', "custom"], ["_email", "a@x", "object"]]),
+        ("p2", [["_phone", "+1", "custom"]]),
+        ("p3", []),
+    ]
+    assert keys == 5  # the rows stay; only the index by profile goes
+    config = _config()
+    with database.write() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0006")
+    with database.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM profile_keys")).scalar() == 5
+        columns = conn.execute(text("SELECT * FROM profiles")).keys()
+    assert "added_keys" not in columns
+    upgrade(database)  # and up again
+    database.close()

@@ -1,0 +1,149 @@
+"""A profile's search keys: the rows of ``profile_keys`` and the profile's own list of its
+added keys.
+
+``profile_keys`` is read by key (SearchProfiles, matching an object to a profile) and has no
+index by profile (migration 0007). What a profile has is known without one: its standard keys
+follow from its document (``services.standard_keys``), and its other keys (AddProfileKey's,
+objects') are listed in its row's ``added_keys``, which every writer of such a row keeps equal
+to the rows. Rows are deleted by their primary key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from operator import itemgetter
+from typing import Any, Final
+
+from sqlalchemy import Connection, Select, bindparam, select, update
+
+from openprofiles.jsontext import compact, parse
+from openprofiles.storage.batched import chunks, insert_many, marker
+from openprofiles.storage.lists import one_of
+from openprofiles.storage.tables import profile_keys, profiles
+
+# origin of a key row: see tables.profile_keys
+STANDARD = "standard"
+CUSTOM = "custom"
+OBJECT = "object"
+
+KeyRow = tuple[int, str, str, str, str]  # (domain_id, key_name, key_value, profile_id, origin)
+AddedKey = tuple[str, str, str]  # (key_name, key_value, origin): an entry of added_keys
+
+
+def standard_key_changes(
+    domain_id: int,
+    profile_id: str,
+    before: Iterable[tuple[str, str]],
+    after: Iterable[tuple[str, str]],
+) -> tuple[list[KeyRow], list[KeyRow]]:
+    """The standard key rows to delete and to insert when a profile's document goes from one
+    set of standard keys (``standard_keys`` of the stored document: those are its rows) to
+    another; a change rarely touches more than a name or a phone number."""
+    old, new = set(before), set(after)
+    return (
+        [(domain_id, n, v, profile_id, STANDARD) for n, v in old - new],
+        [(domain_id, n, v, profile_id, STANDARD) for n, v in new - old],
+    )
+
+
+def delete_profile_keys(conn: Connection, rows: Sequence[KeyRow]) -> None:
+    """Delete (domain_id, key_name, key_value, profile_id, origin) rows, each by its primary key."""
+    if not rows:
+        return
+    m = marker(conn)
+    conn.exec_driver_sql(
+        f"DELETE FROM profile_keys WHERE domain_id = {m} AND key_name = {m}"
+        f" AND key_value = {m} AND profile_id = {m} AND origin = {m}",
+        sorted(set(rows)),
+    )
+
+
+def insert_profile_keys(conn: Connection, rows: Sequence[KeyRow]) -> None:
+    """(domain_id, key_name, key_value, profile_id, origin) rows, deduplicated; a row the
+    profile already has is skipped."""
+    insert_many(
+        conn,
+        profile_keys,
+        ("domain_id", "key_name", "key_value", "profile_id", "origin"),
+        _in_index_order(rows),
+        skip_existing=True,
+    )
+
+
+def _in_index_order(rows: Iterable[KeyRow]) -> list[KeyRow]:
+    """``rows`` by key name, then value: neighbouring inserts then touch the same b-tree
+    pages. Sorting whole rows compared their equal leading members again and again (a batch
+    has one domain and a few key names), which took twice as long."""
+    by_name: dict[str, list[KeyRow]] = {}
+    for row in rows:
+        by_name.setdefault(row[1], []).append(row)
+    ordered: list[KeyRow] = []
+    for name in sorted(by_name):
+        ordered += sorted(by_name[name], key=_KEY_VALUE)
+    return ordered
+
+
+_KEY_VALUE: Final = itemgetter(2)
+
+
+# --- a profile's added keys (its row's added_keys) ----------------------------------------------
+
+
+def encode_added(keys: Iterable[AddedKey]) -> str:
+    """``added_keys`` as stored: a JSON array of [key_name, key_value, origin], each once."""
+    return compact([list(k) for k in dict.fromkeys(keys)])
+
+
+def decode_added(text: str) -> list[AddedKey]:
+    return [(name, value, origin) for name, value, origin in parse(text)]
+
+
+def added_key_rows(domain_id: int, profile_id: str, keys: Iterable[AddedKey]) -> list[KeyRow]:
+    return [(domain_id, name, value, profile_id, origin) for name, value, origin in keys]
+
+
+def added_keys(
+    conn: Connection, domain_id: int, profile_ids: Iterable[str], *, for_update: bool = False
+) -> dict[str, list[AddedKey]]:
+    """The added keys of each of ``profile_ids`` that exists; ``for_update`` locks the rows
+    (PostgreSQL) in profile-id order."""
+    found: dict[str, list[AddedKey]] = {}
+    query = _added_keys_query(conn.dialect.name, for_update)
+    for part in chunks(sorted(set(profile_ids))):
+        rows = conn.execute(query, {"domain_id": domain_id, "values": list(part)})
+        found.update((pid, decode_added(text)) for pid, text in rows)
+    return found
+
+
+@cache
+def _added_keys_query(dialect: str, for_update: bool) -> Select[Any]:
+    query = (
+        select(profiles.c.profile_id, profiles.c.added_keys)
+        .where(
+            profiles.c.domain_id == bindparam("domain_id"), one_of(profiles.c.profile_id, dialect)
+        )
+        .order_by(profiles.c.profile_id)
+    )
+    return query.with_for_update() if for_update else query
+
+
+def set_added_keys(
+    conn: Connection, domain_id: int, keys: Mapping[str, Iterable[AddedKey]]
+) -> None:
+    """Write each profile's whole list of added keys (its rows are written separately)."""
+    if keys:
+        conn.execute(
+            _SET_ADDED_KEYS,
+            [
+                {"did": domain_id, "pid": pid, "added_keys": encode_added(added)}
+                for pid, added in sorted(keys.items())
+            ],
+        )
+
+
+_SET_ADDED_KEYS: Final = (
+    update(profiles)
+    .where(profiles.c.domain_id == bindparam("did"), profiles.c.profile_id == bindparam("pid"))
+    .values(added_keys=bindparam("added_keys"))
+)
