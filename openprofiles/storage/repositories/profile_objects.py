@@ -1,8 +1,9 @@
-"""Profile objects, their keys, and the batched profile writes of ingestion.
+"""Profile objects, the look-ups of ingestion (key owners, stored objects, profile states) and
+its batched profile writes; a profile's key rows are written through ``profile_keys``.
 
 Everything here works on whole batches (one statement, or a few, per batch rather than per
 object) because bulk import runs through it: lookups take lists of values (bound as one
-parameter, see :func:`one_of`) and writes use executemany.
+parameter, see :func:`one_of`) and writes use executemany (``storage.batched``).
 """
 
 from __future__ import annotations
