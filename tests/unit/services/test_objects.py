@@ -491,6 +491,39 @@ def test_concurrent_objects_with_one_key_make_one_profile(
     assert len({r.profile_id for r in results}) == 1
     assert sum(r.profile_created for r in results) == 1
     assert _counts(services, caller) == (1, 8)
+    # each object's key reached the one profile's list of added keys, and its rows
+    (profile_id,) = {r.profile_id for r in results}
+    assert all(_search(services, caller, "crmId", f"t{n}") == [profile_id] for n in range(8))
+    _key_rows_match_profiles(services)
+
+
+def test_concurrent_key_writes_to_one_profile_all_stay(
+    services: Services, caller: Caller, domain: str
+) -> None:
+    """AddProfileKey, DeleteProfileKey and objects landing on one profile at once: each
+    rewrites the profile's list of added keys, and none is lost."""
+    profile_id = _put(services, caller, {"id": "base", "email": "one@example.com"}).profile_id
+    services.profiles.add_key(caller, "d", profile_id, "gone", [f"g{n}" for n in range(4)])
+    barrier = threading.Barrier(12)
+
+    def worker(n: int) -> None:
+        barrier.wait()
+        if n < 4:
+            services.profiles.add_key(caller, "d", profile_id, "member", [f"m{n}"])
+        elif n < 8:
+            services.profiles.delete_key(caller, "d", profile_id, "gone", [f"g{n - 4}"])
+        else:
+            _put(services, caller, {"id": f"o{n}", "email": "one@example.com"})
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(_search(services, caller, "member", f"m{n}") == [profile_id] for n in range(4))
+    assert all(_search(services, caller, "crmId", f"o{n}") == [profile_id] for n in range(8, 12))
+    assert all(_search(services, caller, "gone", f"g{n}") == [] for n in range(4))
+    _key_rows_match_profiles(services)
 
 
 def test_a_bulk_batch_fits_postgresqls_lock_table_and_still_excludes_others(
