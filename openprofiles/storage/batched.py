@@ -14,6 +14,8 @@ from typing import Any, Final, TypeVar
 from sqlalchemy import Connection, DateTime, Table
 from sqlalchemy.engine import Dialect
 
+from openprofiles.storage.raw import marker
+
 # Values per look-up statement. Bound as one JSON text or array (:func:`one_of`), a list has no
 # parameter limit to stay under; chunks only bound one statement's work and memory.
 _CHUNK = 10_000
@@ -81,11 +83,6 @@ def _datetime_processors(
         if processor is not None and isinstance(column_type, DateTime):
             processors.append((index, processor))
     return processors
-
-
-def marker(conn: Connection) -> str:
-    """The driver's placeholder, for SQL run with ``exec_driver_sql``."""
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
 # PostgreSQL: batches of at least this many rows are loaded with COPY. Inserted one by one (even

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from openprofiles.clock import to_utc
+from openprofiles.storage.raw import datetime_reader, fetch_one, marker
 from openprofiles.storage.tables import domains, profiles
 
 
@@ -26,32 +26,30 @@ class DomainRecord:
     updated_at: datetime
 
 
-def _record(row: Row[Any]) -> DomainRecord:
-    m = row._mapping
-    return DomainRecord(
-        id=m["id"],
-        account=m["account"],
-        region=m["region"],
-        name=m["name"],
-        default_expiration_days=m["default_expiration_days"],
-        config=json.loads(m["config"]),
-        created_at=to_utc(m["created_at"]),
-        updated_at=to_utc(m["updated_at"]),
-    )
-
-
-# Built once: every request resolves its domain, and building a statement costs more than
-# running it.
-_FIND = select(domains).where(
-    domains.c.account == bindparam("account"),
-    domains.c.region == bindparam("region"),
-    domains.c.name == bindparam("name"),
-)
+_COLUMNS = "id, account, region, name, default_expiration_days, config, created_at, updated_at"
 
 
 def find(conn: Connection, account: str, region: str, name: str) -> DomainRecord | None:
-    row = conn.execute(_FIND, {"account": account, "region": region, "name": name}).first()
-    return _record(row) if row else None
+    """Every request resolves its domain: read on the driver (see ``storage.raw``)."""
+    m = marker(conn)
+    row = fetch_one(
+        conn,
+        f"SELECT {_COLUMNS} FROM domains WHERE account = {m} AND region = {m} AND name = {m}",
+        (account, region, name),
+    )
+    if row is None:
+        return None
+    read_time = datetime_reader(conn.dialect)
+    return DomainRecord(
+        id=row[0],
+        account=row[1],
+        region=row[2],
+        name=row[3],
+        default_expiration_days=row[4],
+        config=json.loads(row[5]),
+        created_at=read_time(row[6]),
+        updated_at=read_time(row[7]),
+    )
 
 
 def count(conn: Connection, account: str, region: str) -> int:

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from openprofiles.clock import to_utc
+from openprofiles.storage.raw import datetime_reader, fetch_one, marker
 from openprofiles.storage.tables import object_types
 
 
@@ -39,14 +40,19 @@ def _record(row: Row[Any]) -> ObjectTypeRecord:
     )
 
 
-_FIND = select(object_types).where(
-    object_types.c.domain_id == bindparam("domain_id"), object_types.c.name == bindparam("name")
-)
-
-
 def find(conn: Connection, domain_id: int, name: str) -> ObjectTypeRecord | None:
-    row = conn.execute(_FIND, {"domain_id": domain_id, "name": name}).first()
-    return _record(row) if row else None
+    """Every PutProfileObject resolves its type: read on the driver (see ``storage.raw``)."""
+    m = marker(conn)
+    row = fetch_one(
+        conn,
+        "SELECT name, definition, created_at, updated_at FROM object_types"
+        f" WHERE domain_id = {m} AND name = {m}",
+        (domain_id, name),
+    )
+    if row is None:
+        return None
+    read_time = datetime_reader(conn.dialect)
+    return ObjectTypeRecord(row[0], row[1], read_time(row[2]), read_time(row[3]))
 
 
 def all_types(conn: Connection, domain_id: int) -> list[ObjectTypeRecord]:

@@ -18,8 +18,9 @@ from typing import Any, Final
 from sqlalchemy import Connection, Select, bindparam, select, update
 
 from openprofiles.jsontext import compact, parse
-from openprofiles.storage.batched import chunks, insert_many, marker
+from openprofiles.storage.batched import chunks, insert_many
 from openprofiles.storage.lists import one_of
+from openprofiles.storage.raw import marker
 from openprofiles.storage.tables import profile_keys, profiles
 
 # origin of a key row: see tables.profile_keys
