@@ -14,7 +14,7 @@ from typing import Any, Final, TypeVar
 from sqlalchemy import Connection, DateTime, Table
 from sqlalchemy.engine import Dialect
 
-from openprofiles.storage.raw import marker
+from openprofiles.storage.raw import execute_many, marker
 
 # Values per look-up statement. Bound as one JSON text or array (:func:`one_of`), a list has no
 # parameter limit to stay under; chunks only bound one statement's work and memory.
@@ -67,7 +67,7 @@ def insert_many(
         return
     markers = ", ".join([marker(conn)] * len(columns))
     sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})"
-    conn.exec_driver_sql(sql + conflict, [tuple(row) for row in rows])
+    execute_many(conn, sql + conflict, rows)
 
 
 @cache

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Select, bindparam, select, update
 from openprofiles.jsontext import compact, parse
 from openprofiles.storage.batched import chunks, insert_many
 from openprofiles.storage.lists import one_of
-from openprofiles.storage.raw import marker
+from openprofiles.storage.raw import execute_many, marker
 from openprofiles.storage.tables import profile_keys, profiles
 
 # origin of a key row: see tables.profile_keys
@@ -53,7 +53,8 @@ def delete_profile_keys(conn: Connection, rows: Sequence[KeyRow]) -> None:
     if not rows:
         return
     m = marker(conn)
-    conn.exec_driver_sql(
+    execute_many(
+        conn,
         f"DELETE FROM profile_keys WHERE domain_id = {m} AND key_name = {m}"
         f" AND key_value = {m} AND profile_id = {m} AND origin = {m}",
         sorted(set(rows)),

@@ -7,9 +7,10 @@ from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, delete, or_, select, update
 
 from openprofiles.jsontext import compact, parse
+from openprofiles.storage.batched import insert_many
 from openprofiles.storage.lists import one_of
 from openprofiles.storage.paging import PagedQuery, paged
 from openprofiles.storage.repositories import profile_keys as keys_repo
@@ -27,24 +28,15 @@ def insert_profile(
     now: datetime,
 ) -> None:
     text = compact(document)
-    conn.execute(
-        _INSERT_PROFILE,
-        {
-            "domain_id": domain_id,
-            "profile_id": profile_id,
-            "document": text,
-            "size": len(text.encode()),
-            "created_at": now,
-            "updated_at": now,
-        },
+    insert_many(
+        conn,
+        profiles,
+        ("domain_id", "profile_id", "document", "size", "created_at", "updated_at"),
+        [(domain_id, profile_id, text, len(text.encode()), now, now)],
     )
     keys_repo.insert_profile_keys(
         conn, [(domain_id, n, v, profile_id, keys_repo.STANDARD) for n, v in standard_keys]
     )
-
-
-# The statements of the request path are built once: building one costs more than running it.
-_INSERT_PROFILE = insert(profiles)
 
 
 @cache
