@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Connection
+
 from openprofiles import ids
 from openprofiles.clock import Clock
 from openprofiles.context import Caller
@@ -14,6 +16,7 @@ from openprofiles.services.standard_keys import standard_keys
 from openprofiles.storage.database import Database
 from openprofiles.storage.repositories import profile_objects as object_repo
 from openprofiles.storage.repositories import profiles as repo
+from openprofiles.storage.repositories.profile_objects import ProfileState
 
 ADDRESS_MEMBERS = ("Address", "ShippingAddress", "MailingAddress", "BillingAddress")
 
@@ -45,6 +48,17 @@ def with_id(profile_id: str, document: dict[str, Any]) -> dict[str, Any]:
     return {"ProfileId": profile_id, **document}
 
 
+def _locked_state(conn: Connection, domain_id: int, domain: str, profile_id: str) -> ProfileState:
+    """The profile's document and added keys, its row locked (PostgreSQL) until the write
+    ends; ResourceNotFoundException when there is no such profile."""
+    state = object_repo.profile_states(conn, domain_id, [profile_id], for_update=True).get(
+        profile_id
+    )
+    if state is None:
+        raise not_found(f"Profile {profile_id} does not exist in domain {domain}.")
+    return state
+
+
 class ProfileService:
     def __init__(self, database: Database, clock: Clock) -> None:
         self.database = database
@@ -67,11 +81,7 @@ class ProfileService:
     def update(self, caller: Caller, domain: str, profile_id: str, changes: dict[str, Any]) -> str:
         with self.database.write() as conn:
             record = require_domain(conn, caller, domain)
-            current = repo.get_documents(conn, record.id, [profile_id], for_update=True).get(
-                profile_id
-            )
-            if current is None:
-                raise not_found(f"Profile {profile_id} does not exist in domain {domain}.")
+            current = _locked_state(conn, record.id, domain, profile_id).document
             document = apply_update(current, changes)
             repo.replace_document(
                 conn,
@@ -87,12 +97,14 @@ class ProfileService:
     def delete(self, caller: Caller, domain: str, profile_id: str) -> None:
         with self.database.write() as conn:
             record = require_domain(conn, caller, domain)
-            current = repo.get_documents(conn, record.id, [profile_id], for_update=True).get(
-                profile_id
+            state = _locked_state(conn, record.id, domain, profile_id)
+            repo.delete_profile(
+                conn,
+                record.id,
+                profile_id,
+                standard_keys(profile_id, state.document),
+                state.added(),
             )
-            if current is None:
-                raise not_found(f"Profile {profile_id} does not exist in domain {domain}.")
-            repo.delete_profile(conn, record.id, profile_id, standard_keys(profile_id, current))
             object_repo.delete_profile_objects(conn, record.id, profile_id)
 
     def batch_get(
@@ -113,18 +125,17 @@ class ProfileService:
     ) -> None:
         with self.database.write() as conn:
             record = require_domain(conn, caller, domain)
-            if not repo.exists(conn, record.id, profile_id):
-                raise not_found(f"Profile {profile_id} does not exist in domain {domain}.")
-            repo.add_keys(conn, record.id, profile_id, [(key_name, v) for v in values])
+            state = _locked_state(conn, record.id, domain, profile_id)
+            pairs = [(key_name, v) for v in values]
+            repo.add_keys(conn, record.id, profile_id, state.added(), pairs)
 
     def delete_key(
         self, caller: Caller, domain: str, profile_id: str, key_name: str, values: Sequence[str]
     ) -> None:
         with self.database.write() as conn:
             record = require_domain(conn, caller, domain)
-            if not repo.exists(conn, record.id, profile_id):
-                raise not_found(f"Profile {profile_id} does not exist in domain {domain}.")
-            if repo.remove_keys(conn, record.id, profile_id, key_name, values) == 0:
+            state = _locked_state(conn, record.id, domain, profile_id)
+            if repo.remove_keys(conn, record.id, profile_id, state.added(), key_name, values) == 0:
                 raise not_found(
                     f"Profile {profile_id} has no key {key_name} with the given values."
                 )

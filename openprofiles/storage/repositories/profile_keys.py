@@ -11,15 +11,13 @@ to the rows. Rows are deleted by their primary key.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cache
 from operator import itemgetter
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import Connection, Select, bindparam, select, update
+from sqlalchemy import Connection, bindparam, update
 
 from openprofiles.jsontext import compact, parse
-from openprofiles.storage.batched import chunks, insert_many
-from openprofiles.storage.lists import one_of
+from openprofiles.storage.batched import insert_many
 from openprofiles.storage.raw import execute_many, marker
 from openprofiles.storage.tables import profile_keys, profiles
 
@@ -103,31 +101,6 @@ def decode_added(text: str) -> list[AddedKey]:
 
 def added_key_rows(domain_id: int, profile_id: str, keys: Iterable[AddedKey]) -> list[KeyRow]:
     return [(domain_id, name, value, profile_id, origin) for name, value, origin in keys]
-
-
-def added_keys(
-    conn: Connection, domain_id: int, profile_ids: Iterable[str], *, for_update: bool = False
-) -> dict[str, list[AddedKey]]:
-    """The added keys of each of ``profile_ids`` that exists; ``for_update`` locks the rows
-    (PostgreSQL) in profile-id order."""
-    found: dict[str, list[AddedKey]] = {}
-    query = _added_keys_query(conn.dialect.name, for_update)
-    for part in chunks(sorted(set(profile_ids))):
-        rows = conn.execute(query, {"domain_id": domain_id, "values": list(part)})
-        found.update((pid, decode_added(text)) for pid, text in rows)
-    return found
-
-
-@cache
-def _added_keys_query(dialect: str, for_update: bool) -> Select[Any]:
-    query = (
-        select(profiles.c.profile_id, profiles.c.added_keys)
-        .where(
-            profiles.c.domain_id == bindparam("domain_id"), one_of(profiles.c.profile_id, dialect)
-        )
-        .order_by(profiles.c.profile_id)
-    )
-    return query.with_for_update() if for_update else query
 
 
 def set_added_keys(

@@ -36,8 +36,8 @@ from openprofiles.storage.lists import one_of
 from openprofiles.storage.repositories.profile_keys import (
     OBJECT,
     AddedKey,
+    KeyRow,
     added_key_rows,
-    added_keys,
     decode_added,
     delete_profile_keys,
     set_added_keys,
@@ -306,7 +306,6 @@ _UPDATE_OBJECTS: Final = (
 
 def drop_unbacked_object_keys(conn: Connection, domain_id: int, profile_ids: Iterable[str]) -> None:
     """Remove 'object' profile keys of these profiles that no stored object carries any more."""
-    for_update = conn.dialect.name == "postgresql"
     for part in chunks(sorted(set(profile_ids))):
         carried: set[tuple[str, str, str]] = set()
         objects = conn.execute(
@@ -318,12 +317,15 @@ def drop_unbacked_object_keys(conn: Connection, domain_id: int, profile_ids: Ite
         )
         for profile_id, text in objects:
             carried.update((profile_id, n, v) for n, v in decode_keys(text))
+        stale: list[KeyRow] = []
         kept: dict[str, list[AddedKey]] = {}
-        for profile_id, added in added_keys(conn, domain_id, part, for_update=for_update).items():
+        for profile_id, state in profile_states(conn, domain_id, part, for_update=True).items():
+            added = state.added()
             gone = [k for k in added if k[2] == OBJECT and (profile_id, k[0], k[1]) not in carried]
             if gone:
-                delete_profile_keys(conn, added_key_rows(domain_id, profile_id, gone))
+                stale += added_key_rows(domain_id, profile_id, gone)
                 kept[profile_id] = [k for k in added if k not in gone]
+        delete_profile_keys(conn, stale)
         set_added_keys(conn, domain_id, kept)
 
 

@@ -40,20 +40,19 @@ def insert_profile(
 
 
 @cache
-def _get_documents_query(dialect: str, for_update: bool) -> Select[Any]:
-    query = select(profiles.c.profile_id, profiles.c.document).where(
+def _get_documents_query(dialect: str) -> Select[Any]:
+    return select(profiles.c.profile_id, profiles.c.document).where(
         profiles.c.domain_id == bindparam("domain_id"),
         one_of(profiles.c.profile_id, dialect, "profile_ids"),
     )
-    return query.with_for_update() if for_update else query
 
 
 def get_documents(
-    conn: Connection, domain_id: int, profile_ids: Sequence[str], *, for_update: bool = False
+    conn: Connection, domain_id: int, profile_ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
     if not profile_ids:
         return {}
-    query = _get_documents_query(conn.dialect.name, for_update)
+    query = _get_documents_query(conn.dialect.name)
     rows = conn.execute(query, {"domain_id": domain_id, "profile_ids": list(profile_ids)})
     return {pid: parse(doc) for pid, doc in rows}
 
@@ -83,12 +82,15 @@ def replace_document(
 
 
 def delete_profile(
-    conn: Connection, domain_id: int, profile_id: str, standard_keys: KeyRows
-) -> bool:
-    """Delete a profile and its key rows: ``standard_keys`` (those of its stored document) and
-    its added keys."""
-    added = keys_repo.added_keys(conn, domain_id, [profile_id]).get(profile_id, [])
-    result = conn.execute(
+    conn: Connection,
+    domain_id: int,
+    profile_id: str,
+    standard_keys: KeyRows,
+    added: Iterable[keys_repo.AddedKey],
+) -> None:
+    """Delete a profile and its key rows: ``standard_keys`` and ``added`` (those of its stored
+    document and row)."""
+    conn.execute(
         delete(profiles).where(
             profiles.c.domain_id == domain_id, profiles.c.profile_id == profile_id
         )
@@ -96,32 +98,18 @@ def delete_profile(
     rows = keys_repo.added_key_rows(domain_id, profile_id, added)
     rows += [(domain_id, n, v, profile_id, keys_repo.STANDARD) for n, v in standard_keys]
     keys_repo.delete_profile_keys(conn, rows)
-    return bool(result.rowcount)
-
-
-def exists(conn: Connection, domain_id: int, profile_id: str) -> bool:
-    return (
-        conn.execute(
-            select(profiles.c.profile_id).where(
-                profiles.c.domain_id == domain_id, profiles.c.profile_id == profile_id
-            )
-        ).first()
-        is not None
-    )
 
 
 def add_keys(
     conn: Connection,
     domain_id: int,
     profile_id: str,
+    added: list[keys_repo.AddedKey],
     pairs: KeyRows,
     origin: str = keys_repo.CUSTOM,
 ) -> None:
-    """Give a profile key values (AddProfileKey); those it has with this origin stay as they
-    are."""
-    added = keys_repo.added_keys(conn, domain_id, [profile_id], for_update=True).get(profile_id)
-    if added is None:
-        return
+    """Give a profile, whose added keys are ``added``, key values (AddProfileKey); those it has
+    with this origin stay as they are."""
     present = set(added)
     fresh = [k for k in dict.fromkeys((n, v, origin) for n, v in pairs) if k not in present]
     if fresh:
@@ -130,10 +118,15 @@ def add_keys(
 
 
 def remove_keys(
-    conn: Connection, domain_id: int, profile_id: str, key_name: str, values: Sequence[str]
+    conn: Connection,
+    domain_id: int,
+    profile_id: str,
+    added: list[keys_repo.AddedKey],
+    key_name: str,
+    values: Sequence[str],
 ) -> int:
-    """Remove added (non-standard) key values of a profile; the number of rows removed."""
-    added = keys_repo.added_keys(conn, domain_id, [profile_id], for_update=True).get(profile_id, [])
+    """Remove values of one of a profile's ``added`` (non-standard) keys; the number of rows
+    removed."""
     wanted = set(values)
     gone = [k for k in added if k[0] == key_name and k[1] in wanted]
     if gone:
