@@ -250,7 +250,9 @@ def _lock_hash(domain_id: int, *parts: str) -> int:
     return int.from_bytes(digest.digest(), "big", signed=True)
 
 
-# Batches up to this size are mapped inside the write transaction (see put_many).
+# Batches up to this size are mapped inside the write transaction (see put_many); so is every
+# batch of a server's PutProfileObject calls on SQLite: its write group holds the writer while
+# the event loop maps either way, and a transaction more is one more begin and end per batch.
 _MAP_INSIDE_UP_TO = 4
 
 
@@ -298,7 +300,7 @@ class ObjectService:
         """
         prepared = None
         found_text = None
-        if len(texts) > _MAP_INSIDE_UP_TO:
+        if len(texts) > _MAP_INSIDE_UP_TO and not self.database.grouped_here:
             with self.database.read() as conn:
                 record = require_domain(conn, caller, domain)
                 found = self.object_types.require(conn, record.id, domain, object_type)

@@ -184,7 +184,7 @@ class Database:
         handed on (PostgreSQL, group commit) the block commits as usual and ``commit`` gets a
         ``finish`` that does nothing.
         """
-        if self._loop_thread is not None and threading.get_ident() == self._loop_thread:
+        if self.grouped_here:
             with self._group_write() as conn:
                 yield conn
             if commit is not None:
@@ -261,11 +261,7 @@ class Database:
         block, after its transaction (or write group) commits, never if that fails; outside
         one, now."""
         group = self._group
-        if (
-            group is not None
-            and self._loop_thread is not None
-            and threading.get_ident() == self._loop_thread
-        ):
+        if group is not None and self.grouped_here:
             group.after_commit.append(callback)
             return
         callbacks = getattr(self._open_write, "callbacks", None)
@@ -280,6 +276,11 @@ class Database:
             raise ValueError("group commit is for SQLite's single writer")
         self._loop = loop
         self._loop_thread = threading.get_ident()
+
+    @property
+    def grouped_here(self) -> bool:
+        """Whether this thread's writes join write groups (it runs the loop that has them)."""
+        return self._loop_thread is not None and threading.get_ident() == self._loop_thread
 
     @staticmethod
     def joined() -> WriteGroup | None:
