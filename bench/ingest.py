@@ -35,6 +35,7 @@ from typing import Any
 from bench.http_crud import HOST, api, free_port, signed, start_openprofiles, stop, wait_port
 from bench.ingest_mapping import contact
 from bench.load import LoadResult, raw_request, run_load
+from openprofiles.cli.importer import DEFAULT_BATCH
 
 DOMAIN = "bench"
 OBJECT_TYPE = "Contact"
@@ -186,7 +187,7 @@ def main() -> None:
         "--objects", type=int, default=1_000_000, help="objects to import (0: skip)"
     )
     parser.add_argument(
-        "--batch-size", type=int, default=5000, help="the import's default batch size"
+        "--batch-size", type=int, default=DEFAULT_BATCH, help="the import's default batch size"
     )
     parser.add_argument("--skip-http", action="store_true", help="only the import benchmark")
     args = parser.parse_args()
