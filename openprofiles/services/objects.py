@@ -189,6 +189,25 @@ def prepare(
     return _Prepared(text, mapped, unique_key, _standard_objects(mapped))
 
 
+def prepare_all(
+    definition: ObjectTypeDefinition,
+    texts: Sequence[str],
+    parsed: Sequence[dict[str, Any]] | None = None,
+) -> list[_Prepared | ServiceError]:
+    """:func:`prepare` each text; a text that cannot be placed yields its ServiceError."""
+    out: list[_Prepared | ServiceError] = []
+    objects: Sequence[dict[str, Any] | None] = [None] * len(texts) if parsed is None else parsed
+    for text, obj in zip(texts, objects, strict=True):
+        try:
+            out.append(prepare(definition, text, obj))
+        except ServiceError as error:
+            # Kept without its traceback: that holds this frame, which holds ``out``, a
+            # cycle that would keep the whole batch alive until the garbage collector ran
+            # (a bulk import runs it rarely).
+            out.append(error.with_traceback(None))
+    return out
+
+
 def _standard_objects(mapped: MappedObject) -> list[_StandardObject]:
     found = []
     for container, fields in mapped.standard_objects.items():
@@ -306,13 +325,13 @@ class ObjectService:
                 found = self.object_types.require(conn, record.id, domain, object_type)
             # Parse and map a batch outside the write transaction: it is the costly part and
             # needs no lock. A few objects map faster than a second transaction costs.
-            prepared = self._prepare_all(found.definition, texts, parsed)
+            prepared = prepare_all(found.definition, texts, parsed)
             found_text = found.record.definition_text
         with self.database.write(commit=commit) as conn:
             record = require_domain(conn, caller, domain)
             current = self.object_types.require(conn, record.id, domain, object_type)
             if prepared is None or current.record.definition_text != found_text:
-                prepared = self._prepare_all(current.definition, texts, parsed)
+                prepared = prepare_all(current.definition, texts, parsed)
             batch = _Batch(self, conn, record, current.definition, prepared)
             results = batch.run()
             queue_url = record.config.get("DeadLetterQueueUrl")
@@ -331,21 +350,6 @@ class ObjectService:
                 ]
                 self.database.after_commit(lambda: self.dead_letters.publish(outgoing))
         return results
-
-    @staticmethod
-    def _prepare_all(
-        definition: ObjectTypeDefinition,
-        texts: Sequence[str],
-        parsed: Sequence[dict[str, Any]] | None,
-    ) -> list[_Prepared | ServiceError]:
-        out: list[_Prepared | ServiceError] = []
-        objects: Sequence[dict[str, Any] | None] = [None] * len(texts) if parsed is None else parsed
-        for text, obj in zip(texts, objects, strict=True):
-            try:
-                out.append(prepare(definition, text, obj))
-            except ServiceError as error:
-                out.append(error)
-        return out
 
     # --- ListProfileObjects / DeleteProfileObject ----------------------------------------------
     def list(

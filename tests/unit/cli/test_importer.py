@@ -6,6 +6,7 @@ here a fake with ObjectService.put_many's contract stands in, so these run in mi
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 from collections.abc import Callable, Sequence
@@ -369,6 +370,24 @@ def test_all_stored_exits_0_with_a_summary(fake: FakeObjects, tmp_path: Path) ->
     assert "rejected          0" in out and "objects/s" in out and "elapsed" in out
     assert "objects" in result.stderr  # the progress bar
     assert not (tmp_path / "people.jsonl.rejects.jsonl").exists()
+
+
+def test_the_garbage_collector_is_back_as_it_was_after_an_import(
+    fake: FakeObjects, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import turns automatic collection off and collects between batches itself; the
+    process (a test run, a program calling the command) gets the collector back after."""
+    monkeypatch.setattr(importer, "COLLECT_EVERY", 2)
+    collections: list[bool] = []
+    monkeypatch.setattr(importer.gc, "collect", lambda: collections.append(gc.isenabled()) or 0)
+    path = tmp_path / "people.jsonl"
+    path.write_text("".join(json.dumps({"email": f"e{i}"}) + "\n" for i in range(5)))
+    assert gc.isenabled()
+    result = _run(["--domain", "d", "--object-type", "t", "--batch-size", "1", str(path)])
+    assert result.exit_code == 0, result.output
+    # The first collection comes before the import turns the collector off.
+    assert collections[0] and len(collections) >= 3 and not any(collections[1:])
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_rejects_exit_1_and_are_reported(fake: FakeObjects, tmp_path: Path) -> None:

@@ -14,8 +14,9 @@ from sqlalchemy import text as sql
 from openprofiles.clock import FixedClock
 from openprofiles.context import Caller
 from openprofiles.errors import ErrorKind, ServiceError
+from openprofiles.ingest import ObjectTypeDefinition
 from openprofiles.services.container import Services
-from openprofiles.services.objects import PutResult
+from openprofiles.services.objects import PutResult, prepare_all
 from openprofiles.services.search import SearchKey
 from openprofiles.services.standard_keys import standard_keys
 
@@ -228,6 +229,15 @@ def test_objects_parsed_by_the_caller_are_placed_alike(
     assert isinstance(no_keys, ServiceError) and "UNIQUE key" in no_keys.message
     assert isinstance(too_long, ServiceError) and "256000" in too_long.message
     assert _counts(services, caller) == (1, 2)
+
+
+def test_rejections_keep_no_traceback() -> None:
+    """A rejection's traceback would hold the frame holding the whole batch's results: a
+    cycle only the garbage collector frees, which a bulk import runs rarely."""
+    definition = ObjectTypeDefinition.from_wire("crm", _crm_type())
+    ok, bad = prepare_all(definition, ['{"id": "r1"}', '{"first": "no keys"}'])
+    assert isinstance(bad, ServiceError) and "UNIQUE key" in bad.message
+    assert bad.__traceback__ is None and not isinstance(ok, ServiceError)
 
 
 def test_newer_data_wins(services: Services, caller: Caller, domain: str) -> None:
