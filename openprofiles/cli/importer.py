@@ -466,11 +466,10 @@ def _quiet_gc() -> Iterator[None]:
     An import allocates millions of objects (parsed objects, rows) that hold no reference
     cycles: reference counting frees them, and the collector's passes over those alive
     (each batch's, until it is written) free next to nothing. At the default thresholds they
-    took about 15% of a local import; at thresholds of 100,000 young objects, 5 to 8% more
-    than with the collector off (300,000 objects, batches of 20,000: 4,391 and 4,051
-    objects/s against 3,878 and 3,848, runs alternated). What cycles there are (a rejected
-    object's exception holds its traceback, which holds the frames that hold it) are freed
-    by the collections between batches.
+    took about 15% of a local import, at thresholds of 100,000 young objects 7 to 10% (see
+    docs/import.md). The engine keeps rejections without their tracebacks, which would hold
+    a batch's results in a cycle; what cycles remain are freed by the collections between
+    batches.
     """
     was_enabled = gc.isenabled()
     gc.collect()
