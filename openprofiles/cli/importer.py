@@ -52,6 +52,9 @@ DEFAULT_BATCH = 20_000
 # same data directory) is writing too: that writer waits for the transaction under way, so a
 # smaller one keeps its wait short.
 SHARED_BATCH = 1000
+# Objects per dispatch of an import through a running server (--endpoint-url): one
+# PutProfileObject each, so a batch is counted (progress, summary) every second or two.
+REMOTE_BATCH = 1000
 # Objects between two collections of the cyclic garbage collector during an import (see
 # _quiet_gc): a full collection then goes over the batches alive, a tenth of a second or so.
 COLLECT_EVERY = 200_000
@@ -515,9 +518,8 @@ def _print_summary(summary: Summary, report: RejectReport, counts_profiles: bool
 @click.option(
     "--batch-size",
     type=click.IntRange(1, _MAX_BATCH),
-    default=DEFAULT_BATCH,
-    show_default=True,
-    help="Objects per write transaction (per dispatch with --endpoint-url).",
+    help=f"Objects per write transaction [default: {DEFAULT_BATCH}]; with --endpoint-url, "
+    f"objects per dispatch [default: {REMOTE_BATCH}].",
 )
 @click.option(
     "--data-dir",
@@ -542,7 +544,7 @@ def import_command(
     domain: str,
     object_type: str,
     file_format: str | None,
-    batch_size: int,
+    batch_size: int | None,
     data_dir: Path | None,
     database_url: str | None,
     endpoint_url: str | None,
@@ -605,6 +607,8 @@ def import_command(
         if bar is not None:
             stack.callback(bar.close)
         try:
+            if batch_size is None:
+                batch_size = DEFAULT_BATCH if endpoint_url is None else REMOTE_BATCH
             run_import(read_records(stream, file_format), sink, batch_size, report, bar, summary)
         except InputError as exc:
             raise click.UsageError(f"{file}: {exc}") from exc

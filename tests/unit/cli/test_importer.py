@@ -33,6 +33,7 @@ from openprofiles.cli.importer import (
     LocalSink,
     Outcome,
     RejectReport,
+    Sent,
     Summary,
     import_command,
     run_import,
@@ -388,6 +389,41 @@ def test_the_garbage_collector_is_back_as_it_was_after_an_import(
     # The first collection comes before the import turns the collector off.
     assert collections[0] and len(collections) >= 3 and not any(collections[1:])
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "sizes"), [([], [1000, 1000, 500]), (["--batch-size", "2000"], [2000, 500])]
+)
+def test_imports_through_a_server_dispatch_smaller_batches(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str], sizes: list[int]
+) -> None:
+    sent: list[int] = []
+
+    class Remote:
+        counts_profiles = False
+
+        def __init__(self, *given: Any) -> None:
+            pass
+
+        def check(self) -> None:
+            pass
+
+        def batch_size(self, preferred: int) -> int:
+            return preferred
+
+        def put_many(self, texts: Sequence[str], parsed: Any = None) -> Sent:
+            sent.append(len(texts))
+            return Sent([Outcome() for _ in texts])
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(importer, "RemoteSink", Remote)
+    path = tmp_path / "people.jsonl"
+    path.write_text("".join(json.dumps({"email": f"e{i}"}) + "\n" for i in range(2500)))
+    result = _run([*DT, "--endpoint-url", "http://h", "--no-progress", *args, str(path)])
+    assert result.exit_code == 0, result.output
+    assert sent == sizes
 
 
 def test_rejects_exit_1_and_are_reported(fake: FakeObjects, tmp_path: Path) -> None:
