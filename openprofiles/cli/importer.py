@@ -579,6 +579,8 @@ def import_command(
             raise click.UsageError(
                 f"cannot tell the format of {file} from its extension: give --format jsonl|csv"
             )
+    if batch_size is None:
+        batch_size = DEFAULT_BATCH if endpoint_url is None else REMOTE_BATCH
     report = RejectReport(
         rejects or Path("import.rejects.jsonl" if file == "-" else f"{file}.rejects.jsonl")
     )
@@ -607,8 +609,6 @@ def import_command(
         if bar is not None:
             stack.callback(bar.close)
         try:
-            if batch_size is None:
-                batch_size = DEFAULT_BATCH if endpoint_url is None else REMOTE_BATCH
             run_import(read_records(stream, file_format), sink, batch_size, report, bar, summary)
         except InputError as exc:
             raise click.UsageError(f"{file}: {exc}") from exc

@@ -12,7 +12,8 @@ handing it out again, so one lost mid-statement is replaced.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
 from typing import Any, cast
@@ -29,29 +30,31 @@ def marker(conn: Connection) -> str:
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
-def fetch_one(conn: Connection, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
-    """The first row of ``sql`` (placeholders from :func:`marker`), as the driver returns it."""
+@contextmanager
+def _cursor(conn: Connection) -> Iterator[Any]:
+    """A cursor of ``conn``'s driver connection, closed after the block."""
     driver = conn.connection.driver_connection
     assert driver is not None
     cursor = driver.cursor()
     try:
-        cursor.execute(sql, tuple(params))
-        row = cursor.fetchone()
+        yield cursor
     finally:
         cursor.close()
+
+
+def fetch_one(conn: Connection, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    """The first row of ``sql`` (placeholders from :func:`marker`), as the driver returns it."""
+    with _cursor(conn) as cursor:
+        cursor.execute(sql, tuple(params))
+        row = cursor.fetchone()
     return None if row is None else tuple(row)
 
 
 def execute_many(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
     """Run ``sql`` once per row (the driver's executemany): a request's few rows cost the same
     SQLAlchemy overhead as a bulk batch's thousands, about 35 us a statement."""
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    cursor = driver.cursor()
-    try:
+    with _cursor(conn) as cursor:
         cursor.executemany(sql, rows)
-    finally:
-        cursor.close()
 
 
 @cache

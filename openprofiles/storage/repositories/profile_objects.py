@@ -173,8 +173,8 @@ class ProfileState:
 def profile_states(
     conn: Connection, domain_id: int, profile_ids: Iterable[str], *, for_update: bool
 ) -> dict[str, ProfileState]:
-    """Documents and source-updated times; ``for_update`` locks the rows (PostgreSQL) in
-    profile-id order so that concurrent batches cannot deadlock on them."""
+    """Documents, source-updated times and added keys; ``for_update`` locks the rows
+    (PostgreSQL) in profile-id order so that concurrent batches cannot deadlock on them."""
     found: dict[str, ProfileState] = {}
     query = _profile_states_query(conn.dialect.name, for_update)
     for part in chunks(sorted(set(profile_ids))):
