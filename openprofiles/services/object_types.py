@@ -335,7 +335,7 @@ def _scrub(
     now: datetime,
 ) -> int:
     states = objects_repo.profile_states(conn, domain_id, populated, for_update=True)
-    updates: list[dict[str, Any]] = []
+    updates: list[objects_repo.ProfileUpdate] = []
     stale: list[keys_repo.KeyRow] = []
     added: list[keys_repo.KeyRow] = []
     for pid, state in states.items():
@@ -356,21 +356,22 @@ def _scrub(
             continue
         text = json.dumps(document, separators=(",", ":"))
         updates.append(
-            {
-                "pid": pid,
-                "document": text,
-                "size": len(text),
-                "updated_at": now,
-                "source_updated_at": state.source_updated_at,
-                "added_keys": state.added_keys,
-            }
+            objects_repo.ProfileUpdate(
+                text,
+                len(text.encode()),
+                now,
+                state.source_updated_at,
+                state.added_keys,
+                domain_id,
+                pid,
+            )
         )
         gone, new = keys_repo.standard_key_changes(
             domain_id, pid, keys_before, standard_keys(pid, document)
         )
         stale += gone
         added += new
-    objects_repo.update_profiles(conn, domain_id, updates)
+    objects_repo.update_profiles(conn, updates)
     keys_repo.delete_profile_keys(conn, stale)
     keys_repo.insert_profile_keys(conn, added)
     return len(updates)

@@ -618,7 +618,7 @@ class _Batch:
     def _write(self, profiles: _Profiles) -> None:
         conn, domain_id, now = self.conn, self.domain.id, self.now
         new_rows: list[repo.ProfileRow] = []
-        update_rows: list[dict[str, Any]] = []
+        update_rows: list[repo.ProfileUpdate] = []
         stale_keys: list[keys_repo.KeyRow] = []
         # The object keys placing gave each profile (so far the only rows of new_profile_keys),
         # and the existing profiles whose added keys they extend.
@@ -648,19 +648,13 @@ class _Batch:
                 rows = [(domain_id, n, v, profile_id, STANDARD) for n, v in keys]
                 self.new_profile_keys.extend(dict.fromkeys(rows))
             else:
+                added_text = (
+                    keys_repo.encode_added(extended.pop(profile_id))
+                    if profile_id in extended
+                    else state.added_keys
+                )
                 update_rows.append(
-                    {
-                        "pid": profile_id,
-                        "document": text,
-                        "size": size,
-                        "updated_at": now,
-                        "source_updated_at": updated,
-                        "added_keys": (
-                            keys_repo.encode_added(extended.pop(profile_id))
-                            if profile_id in extended
-                            else state.added_keys
-                        ),
-                    }
+                    repo.ProfileUpdate(text, size, now, updated, added_text, domain_id, profile_id)
                 )
                 stale, added = keys_repo.standard_key_changes(
                     domain_id, profile_id, profiles.original_keys.get(profile_id, ()), keys
@@ -668,7 +662,7 @@ class _Batch:
                 stale_keys += stale
                 self.new_profile_keys += added
         repo.insert_profiles(conn, new_rows)
-        repo.update_profiles(conn, domain_id, update_rows)
+        repo.update_profiles(conn, update_rows)
         keys_repo.set_added_keys(conn, domain_id, extended)  # documents unchanged
         keys_repo.delete_profile_keys(conn, stale_keys)
         keys_repo.insert_profile_keys(conn, self.new_profile_keys)
@@ -712,16 +706,16 @@ class _Batch:
         repo.update_objects(
             conn,
             [
-                {
-                    "oid": p.stored.id,
-                    "profile_id": p.profile_id,
-                    "document": p.document,
-                    "size": len(p.document.encode()),
-                    "source_updated_at": p.source_updated_at,
-                    "updated_at": now,
-                    "expires_at": self.expires_at,
-                    "key_values": repo.encode_keys(p.keys),
-                }
+                repo.ObjectUpdate(
+                    p.profile_id,
+                    p.document,
+                    len(p.document.encode()),
+                    p.source_updated_at,
+                    now,
+                    self.expires_at,
+                    repo.encode_keys(p.keys),
+                    p.stored.id,
+                )
                 for p in updates
                 if p.stored is not None
             ],

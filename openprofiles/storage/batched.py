@@ -38,26 +38,12 @@ def insert_many(
     """INSERT ``rows`` (tuples in ``columns`` order) with the driver's executemany.
 
     Bulk import spends most of its time here, so this skips SQLAlchemy's per-row parameter
-    processing: only datetime columns need the dialect's bind processor (SQLite stores them as
-    text), and a batch's rows mostly share one timestamp, so each distinct value is converted
-    once.
+    processing: only datetime columns need the dialect's bind processor.
     """
     if not rows:
         return
     dialect = conn.dialect
-    processors = _datetime_processors(table, tuple(columns), dialect)
-    if processors:
-        converted: dict[Any, Any] = {}
-        mutable = [list(row) for row in rows]
-        for row in mutable:
-            for index, processor in processors:
-                value = row[index]
-                if value is not None:
-                    found = converted.get(value)
-                    if found is None:
-                        found = converted[value] = processor(value)
-                    row[index] = found
-        rows = mutable
+    rows = _bind_datetimes(table, columns, dialect, rows)
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     # Same syntax on SQLite and PostgreSQL: rows already present are left as they are.
@@ -68,6 +54,48 @@ def insert_many(
     markers = ", ".join([marker(conn)] * len(columns))
     sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})"
     execute_many(conn, sql + conflict, rows)
+
+
+def update_many(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    where: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """UPDATE ``table`` SET ``columns`` WHERE each of ``where`` equals, once per row: rows are
+    tuples of the new values in ``columns`` order, then the ``where`` values. The driver's
+    executemany, without SQLAlchemy's per-row parameter processing (see :func:`insert_many`)."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    rows = _bind_datetimes(table, (*columns, *where), dialect, rows)
+    quote, m = dialect.identifier_preparer.quote, marker(conn)
+    assignments = ", ".join(f"{quote(c)} = {m}" for c in columns)
+    condition = " AND ".join(f"{quote(c)} = {m}" for c in where)
+    execute_many(conn, f"UPDATE {quote(table.name)} SET {assignments} WHERE {condition}", rows)
+
+
+def _bind_datetimes(
+    table: Table, columns: Sequence[str], dialect: Dialect, rows: Sequence[Sequence[Any]]
+) -> Sequence[Sequence[Any]]:
+    """``rows`` with their datetime columns as the dialect binds them (SQLite stores them as
+    text). A batch's rows mostly share one timestamp, so each distinct value is converted
+    once."""
+    processors = _datetime_processors(table, tuple(columns), dialect)
+    if not processors:
+        return rows
+    converted: dict[Any, Any] = {}
+    mutable = [list(row) for row in rows]
+    for row in mutable:
+        for index, processor in processors:
+            value = row[index]
+            if value is not None:
+                found = converted.get(value)
+                if found is None:
+                    found = converted[value] = processor(value)
+                row[index] = found
+    return mutable
 
 
 @cache

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Text, TypeDecorator, any_, bindparam, func, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Text,
+    TypeDecorator,
+    any_,
+    bindparam,
+    func,
+    select,
+)
 
 from openprofiles.jsontext import compact
+from openprofiles.storage.raw import marker
 
 
 class _JsonList(TypeDecorator[Any]):
@@ -38,3 +50,18 @@ def one_of(column: ColumnElement[Any], dialect: str, name: str = "values") -> Co
         return column == any_(bindparam(name, type_=ARRAY(element)))
     values = func.json_each(bindparam(name, type_=_JsonList())).table_valued("value")
     return column.in_(select(values.c.value))
+
+
+def one_of_sql(conn: Connection, column: str) -> str:
+    """:func:`one_of` as SQL text for ``storage.raw``: ``column`` is one of the list bound
+    (with :func:`list_param`) at this placeholder."""
+    if conn.dialect.name == "postgresql":
+        return f"{column} = ANY({marker(conn)})"
+    return f"{column} IN (SELECT value FROM json_each({marker(conn)}))"
+
+
+def list_param(conn: Connection, values: Iterable[str | int]) -> object:
+    """The parameter :func:`one_of_sql` reads: an array on PostgreSQL, JSON text on SQLite."""
+    if conn.dialect.name == "postgresql":
+        return list(values)
+    return compact(list(values))

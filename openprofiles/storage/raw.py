@@ -50,6 +50,14 @@ def fetch_one(conn: Connection, sql: str, params: Sequence[Any]) -> tuple[Any, .
     return None if row is None else tuple(row)
 
 
+def fetch_all(conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Every row of ``sql`` (placeholders from :func:`marker`), as the driver returns them."""
+    with _cursor(conn) as cursor:
+        cursor.execute(sql, tuple(params))
+        rows: list[tuple[Any, ...]] = cursor.fetchall()  # both drivers' rows are tuples
+    return rows
+
+
 def execute_many(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
     """Run ``sql`` once per row (the driver's executemany): a request's few rows cost the same
     SQLAlchemy overhead as a bulk batch's thousands, about 35 us a statement."""

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Final
 
-from sqlalchemy import Connection, bindparam, update
+from sqlalchemy import Connection
 
 from openprofiles.jsontext import compact, parse
-from openprofiles.storage.batched import insert_many
+from openprofiles.storage.batched import insert_many, update_many
 from openprofiles.storage.raw import execute_many, marker
 from openprofiles.storage.tables import profile_keys, profiles
 
@@ -107,18 +107,10 @@ def set_added_keys(
     conn: Connection, domain_id: int, keys: Mapping[str, Iterable[AddedKey]]
 ) -> None:
     """Write each profile's whole list of added keys (its rows are written separately)."""
-    if keys:
-        conn.execute(
-            _SET_ADDED_KEYS,
-            [
-                {"did": domain_id, "pid": pid, "added_keys": encode_added(added)}
-                for pid, added in sorted(keys.items())
-            ],
-        )
-
-
-_SET_ADDED_KEYS: Final = (
-    update(profiles)
-    .where(profiles.c.domain_id == bindparam("did"), profiles.c.profile_id == bindparam("pid"))
-    .values(added_keys=bindparam("added_keys"))
-)
+    update_many(
+        conn,
+        profiles,
+        ("added_keys",),
+        ("domain_id", "profile_id"),
+        [(encode_added(added), domain_id, pid) for pid, added in sorted(keys.items())],
+    )

@@ -11,28 +11,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from typing import Any, Final, NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Boolean,
     Connection,
-    Select,
     and_,
-    bindparam,
     delete,
     func,
     or_,
     select,
-    update,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from openprofiles.clock import to_utc
 from openprofiles.jsontext import compact, parse
-from openprofiles.storage.batched import chunks, insert_many
-from openprofiles.storage.lists import one_of
+from openprofiles.storage.batched import chunks, insert_many, update_many
+from openprofiles.storage.lists import list_param, one_of, one_of_sql
+from openprofiles.storage.raw import datetime_reader, fetch_all, marker
 from openprofiles.storage.repositories.profile_keys import (
     OBJECT,
     AddedKey,
@@ -42,7 +38,7 @@ from openprofiles.storage.repositories.profile_keys import (
     delete_profile_keys,
     set_added_keys,
 )
-from openprofiles.storage.tables import profile_keys, profile_objects, profiles
+from openprofiles.storage.tables import profile_objects, profiles
 
 
 class contains_text(FunctionElement[bool]):
@@ -80,32 +76,15 @@ def key_owners(
     by_name: dict[str, list[str]] = {}
     for name, value in pairs:
         by_name.setdefault(name, []).append(value)
-    query = _key_owners_query(conn.dialect.name)
+    sql = (
+        f"SELECT key_name, key_value, min(profile_id), max(profile_id) FROM profile_keys"
+        f" WHERE domain_id = {marker(conn)} AND key_name = {marker(conn)}"
+        f" AND {one_of_sql(conn, 'key_value')} GROUP BY key_name, key_value"
+    )
     for name, values in by_name.items():
         for part in chunks(sorted(set(values))):
-            rows = conn.execute(
-                query, {"domain_id": domain_id, "key_name": name, "values": list(part)}
-            )
-            found.extend((n, v, low, high) for n, v, low, high in rows)
+            found += fetch_all(conn, sql, (domain_id, name, list_param(conn, part)))
     return found
-
-
-@cache
-def _key_owners_query(dialect: str) -> Select[Any]:
-    return (
-        select(
-            profile_keys.c.key_name,
-            profile_keys.c.key_value,
-            func.min(profile_keys.c.profile_id),
-            func.max(profile_keys.c.profile_id),
-        )
-        .where(
-            profile_keys.c.domain_id == bindparam("domain_id"),
-            profile_keys.c.key_name == bindparam("key_name"),
-            one_of(profile_keys.c.key_value, dialect),
-        )
-        .group_by(profile_keys.c.key_name, profile_keys.c.key_value)
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,27 +103,18 @@ def find_objects(
     by_type: dict[str, list[str]] = {}
     for object_type, unique_key in keys:
         by_type.setdefault(object_type, []).append(unique_key)
-    query = _find_objects_query(conn.dialect.name)
+    sql = (
+        f"SELECT id, unique_key, profile_id FROM profile_objects WHERE domain_id = {marker(conn)}"
+        f" AND object_type = {marker(conn)} AND {one_of_sql(conn, 'unique_key')}"
+    )
     for object_type, unique_keys in by_type.items():
         for part in chunks(sorted(set(unique_keys))):
-            parameters = {"domain_id": domain_id, "object_type": object_type}
-            rows = conn.execute(query, {**parameters, "values": list(part)})
+            rows = fetch_all(conn, sql, (domain_id, object_type, list_param(conn, part)))
             for object_id, unique_key, profile_id in rows:
                 found[(object_type, unique_key)] = StoredObject(
                     object_id, object_type, unique_key, profile_id
                 )
     return found
-
-
-@cache
-def _find_objects_query(dialect: str) -> Select[Any]:
-    return select(
-        profile_objects.c.id, profile_objects.c.unique_key, profile_objects.c.profile_id
-    ).where(
-        profile_objects.c.domain_id == bindparam("domain_id"),
-        profile_objects.c.object_type == bindparam("object_type"),
-        one_of(profile_objects.c.unique_key, dialect),
-    )
 
 
 def object_documents(conn: Connection, object_ids: Sequence[int]) -> dict[int, str]:
@@ -176,31 +146,22 @@ def profile_states(
     """Documents, source-updated times and added keys; ``for_update`` locks the rows
     (PostgreSQL) in profile-id order so that concurrent batches cannot deadlock on them."""
     found: dict[str, ProfileState] = {}
-    query = _profile_states_query(conn.dialect.name, for_update)
+    # SQLite has no row locks (its writer holds the whole database) and no FOR UPDATE.
+    lock = " FOR UPDATE" if for_update and conn.dialect.name == "postgresql" else ""
+    sql = (
+        f"SELECT profile_id, document, source_updated_at, added_keys FROM profiles"
+        f" WHERE domain_id = {marker(conn)} AND {one_of_sql(conn, 'profile_id')}"
+        f" ORDER BY profile_id{lock}"
+    )
+    read_time = datetime_reader(conn.dialect)
     for part in chunks(sorted(set(profile_ids))):
-        rows = conn.execute(query, {"domain_id": domain_id, "values": list(part)})
-        for pid, document, updated, added in rows:
+        for pid, document, updated, added in fetch_all(
+            conn, sql, (domain_id, list_param(conn, part))
+        ):
             found[pid] = ProfileState(
-                parse(document), to_utc(updated) if updated is not None else None, added
+                parse(document), read_time(updated) if updated is not None else None, added
             )
     return found
-
-
-@cache
-def _profile_states_query(dialect: str, for_update: bool) -> Select[Any]:
-    query = (
-        select(
-            profiles.c.profile_id,
-            profiles.c.document,
-            profiles.c.source_updated_at,
-            profiles.c.added_keys,
-        )
-        .where(
-            profiles.c.domain_id == bindparam("domain_id"), one_of(profiles.c.profile_id, dialect)
-        )
-        .order_by(profiles.c.profile_id)
-    )
-    return query.with_for_update() if for_update else query
 
 
 # --- batched writes ----------------------------------------------------------------------------
@@ -223,25 +184,20 @@ def insert_profiles(conn: Connection, rows: Sequence[ProfileRow]) -> None:
     insert_many(conn, profiles, ProfileRow._fields, rows)
 
 
-def update_profiles(conn: Connection, domain_id: int, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows with pid, document (text), size, updated_at, source_updated_at, added_keys (text)."""
-    if not rows:
-        return
-    conn.execute(_UPDATE_PROFILES, [{**row, "did": domain_id} for row in rows])
+class ProfileUpdate(NamedTuple):
+    """New values for a row of ``profiles`` (:func:`update_profiles`), then the row's key."""
+
+    document: str  # JSON text
+    size: int
+    updated_at: datetime
+    source_updated_at: datetime | None
+    added_keys: str  # from encode_added
+    domain_id: int
+    profile_id: str
 
 
-# Built once: building an UPDATE costs more than running it for a server's small batches.
-_UPDATE_PROFILES: Final = (
-    update(profiles)
-    .where(profiles.c.domain_id == bindparam("did"), profiles.c.profile_id == bindparam("pid"))
-    .values(
-        document=bindparam("document"),
-        size=bindparam("size"),
-        updated_at=bindparam("updated_at"),
-        source_updated_at=bindparam("source_updated_at"),
-        added_keys=bindparam("added_keys"),
-    )
-)
+def update_profiles(conn: Connection, rows: Sequence[ProfileUpdate]) -> None:
+    update_many(conn, profiles, ProfileUpdate._fields[:5], ProfileUpdate._fields[5:], rows)
 
 
 class ObjectRow(NamedTuple):
@@ -281,27 +237,21 @@ def insert_objects(conn: Connection, rows: Sequence[ObjectRow]) -> None:
     insert_many(conn, profile_objects, ObjectRow._fields, rows)
 
 
-def update_objects(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows with oid, profile_id, document, size, source_updated_at, updated_at, expires_at,
-    key_values."""
-    if not rows:
-        return
-    conn.execute(_UPDATE_OBJECTS, list(rows))
+class ObjectUpdate(NamedTuple):
+    """New values for a row of ``profile_objects`` (:func:`update_objects`), then its id."""
+
+    profile_id: str
+    document: str
+    size: int
+    source_updated_at: datetime | None
+    updated_at: datetime
+    expires_at: datetime | None
+    key_values: str  # from encode_keys
+    id: int
 
 
-_UPDATE_OBJECTS: Final = (
-    update(profile_objects)
-    .where(profile_objects.c.id == bindparam("oid"))
-    .values(
-        profile_id=bindparam("profile_id"),
-        document=bindparam("document"),
-        size=bindparam("size"),
-        source_updated_at=bindparam("source_updated_at"),
-        updated_at=bindparam("updated_at"),
-        expires_at=bindparam("expires_at"),
-        key_values=bindparam("key_values"),
-    )
-)
+def update_objects(conn: Connection, rows: Sequence[ObjectUpdate]) -> None:
+    update_many(conn, profile_objects, ObjectUpdate._fields[:-1], ("id",), rows)
 
 
 def drop_unbacked_object_keys(conn: Connection, domain_id: int, profile_ids: Iterable[str]) -> None:
