@@ -65,3 +65,11 @@ def compact(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:
         return _COMPACT.encode(value)
+
+
+def sorted_object(value: dict[str, Any]) -> str:
+    """:func:`compact` of an object, its members in key order."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)

@@ -665,7 +665,13 @@ class _Batch:
         repo.update_profiles(conn, update_rows)
         keys_repo.set_added_keys(conn, domain_id, extended)  # documents unchanged
         keys_repo.delete_profile_keys(conn, stale_keys)
-        keys_repo.insert_profile_keys(conn, self.new_profile_keys)
+        database = self.service.database
+        if database.commit_handed_on and not self.moved_from:
+            # A bulk load: the key rows go in on the commit's thread (nothing below reads
+            # them; drop_unbacked_object_keys deletes some, so it needs them in first).
+            database.before_commit(keys_repo.profile_keys_inserter(conn, self.new_profile_keys))
+        else:
+            keys_repo.insert_profile_keys(conn, self.new_profile_keys)
         self._write_objects()
         if self.moved_from:
             repo.drop_unbacked_object_keys(conn, domain_id, self.moved_from)

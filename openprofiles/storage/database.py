@@ -110,7 +110,8 @@ class Database:
         self.grouped_writes = 0
         # SQLite: called, holding the write lock, before each write() transaction begins.
         self.before_write_begin: list[Callable[[], None]] = []
-        self._open_write = threading.local()  # .callbacks: after_commit's, of this thread's write
+        # Of this thread's open write: .callbacks (after_commit's), .deferred (before_commit's).
+        self._open_write = threading.local()
         if self.dialect == "sqlite":
             database = parsed.database or ""
             if database and database != ":memory:":
@@ -178,9 +179,10 @@ class Database:
         "committed" means: when the group's future (:meth:`joined`) resolves.
 
         ``commit`` (a bulk load's): when the block exits without an exception, it is handed a
-        ``finish`` callable instead of the block committing; ``finish`` commits (raising if
-        that fails), runs the block's :meth:`after_commit` callbacks and only then lets the
-        next write begin, and ``commit`` may run it on another thread. Where commits cannot be
+        ``finish`` callable instead of the block committing; ``finish`` runs the statements
+        the block deferred (:meth:`before_commit`), commits (raising if either fails), runs
+        the block's :meth:`after_commit` callbacks and only then lets the next write begin,
+        and ``commit`` may run it on another thread. Where commits cannot be
         handed on (PostgreSQL, group commit) the block commits as usual and ``commit`` gets a
         ``finish`` that does nothing.
         """
@@ -192,10 +194,14 @@ class Database:
             return
         callbacks: list[Callable[[], None]] = []
         outer = getattr(self._open_write, "callbacks", None)
+        outer_deferred = getattr(self._open_write, "deferred", None)
         self._open_write.callbacks = callbacks
+        self._open_write.deferred = None
         try:
             if self.dialect == "sqlite" and commit is not None:
-                with self._handed_on_write(commit, callbacks) as conn:
+                deferred: list[Callable[[], None]] = []
+                self._open_write.deferred = deferred
+                with self._handed_on_write(commit, callbacks, deferred) as conn:
                     yield conn
                 return
             if self.dialect == "sqlite":
@@ -209,13 +215,38 @@ class Database:
                     yield conn
         finally:
             self._open_write.callbacks = outer
+            self._open_write.deferred = outer_deferred
         _run_callbacks(callbacks)
         if commit is not None:
             commit(_nothing)
 
+    @property
+    def commit_handed_on(self) -> bool:
+        """Whether this thread is inside a :meth:`write` block whose commit is handed on
+        (``commit=``, SQLite): then :meth:`before_commit` defers work to the commit."""
+        return getattr(self._open_write, "deferred", None) is not None
+
+    def before_commit(self, statement: Callable[[], None]) -> None:
+        """Run ``statement`` (a write on the block's connection) just before the commit of
+        the :meth:`write` block this thread is in, on whichever thread commits it; now, when
+        that commit is not handed on (:attr:`commit_handed_on`).
+
+        For a bulk load's writes that nothing later in the block reads, and that run as one
+        driver call each: SQLite runs such a call without Python's lock, so on the commit's
+        thread it overlaps the load's Python. A failure fails the commit (the transaction is
+        rolled back, as when the commit itself fails)."""
+        deferred: list[Callable[[], None]] | None = getattr(self._open_write, "deferred", None)
+        if deferred is None:
+            statement()
+        else:
+            deferred.append(statement)
+
     @contextmanager
     def _handed_on_write(
-        self, commit: Committer, callbacks: list[Callable[[], None]]
+        self,
+        commit: Committer,
+        callbacks: list[Callable[[], None]],
+        deferred: list[Callable[[], None]],
     ) -> Iterator[Connection]:
         self._write_lock.acquire()
         try:
@@ -238,10 +269,13 @@ class Database:
         def finish() -> None:
             try:
                 try:
+                    for statement in deferred:
+                        statement()
                     transaction.commit()
                 except BaseException:
-                    # A refused COMMIT (a deferred constraint, a full disk) can leave the
-                    # transaction open on the connection: end it before the next write.
+                    # A failed deferred statement, or a refused COMMIT (a deferred
+                    # constraint, a full disk), can leave the transaction open on the
+                    # connection: end it before the next write.
                     with contextlib.suppress(Exception):
                         driver = conn.connection.driver_connection
                         if driver is not None and driver.in_transaction:

@@ -10,13 +10,13 @@ to the rows. Rows are deleted by their primary key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Final
 
 from sqlalchemy import Connection
 
-from openprofiles.jsontext import compact, parse
+from openprofiles.jsontext import compact, parse, sorted_object
 from openprofiles.storage.batched import insert_many, update_many
 from openprofiles.storage.raw import execute_many, marker
 from openprofiles.storage.tables import profile_keys, profiles
@@ -71,6 +71,51 @@ def insert_profile_keys(conn: Connection, rows: Sequence[KeyRow]) -> None:
     )
 
 
+def profile_keys_inserter(conn: Connection, rows: Iterable[KeyRow]) -> Callable[[], None]:
+    """:func:`insert_profile_keys` on SQLite as a call to make later, on any thread (see
+    ``Database.before_commit``).
+
+    The rows are grouped by domain, key name and origin, and each group becomes one JSON
+    object from key value to profile, in value order, that a single INSERT reads with
+    json_each: SQLite runs each of these few statements without Python's lock, where an
+    executemany takes the lock back after every row. (An object's members need no
+    extracting, unlike [value, profile] pairs: about 20% less work per row.) A value that
+    more profiles share (a common name) goes on as [value, profile] pairs in one more
+    statement. Encoded here, so that the call is all SQLite's."""
+    groups: dict[tuple[int, str, str], tuple[dict[str, str], list[tuple[str, str]]]] = {}
+    for domain_id, name, value, profile_id, origin in rows:
+        group = groups.get((domain_id, name, origin))
+        if group is None:
+            group = groups[(domain_id, name, origin)] = ({}, [])
+        if group[0].setdefault(value, profile_id) != profile_id:
+            group[1].append((value, profile_id))
+    by_object, by_pairs = [], []
+    for (domain_id, name, origin), (first, more) in sorted(groups.items()):
+        by_object.append((domain_id, name, origin, sorted_object(first)))
+        if more:
+            more.sort(key=_FIRST)
+            by_pairs.append((domain_id, name, origin, compact(more)))
+
+    def insert() -> None:
+        execute_many(conn, _INSERT_FROM_OBJECT, by_object)
+        if by_pairs:
+            execute_many(conn, _INSERT_FROM_PAIRS, by_pairs)
+
+    return insert
+
+
+# "WHERE true": SQLite's grammar needs a WHERE before an upsert clause after SELECT ... FROM.
+_INSERT_FROM_OBJECT: Final = (
+    "INSERT INTO profile_keys (domain_id, key_name, key_value, profile_id, origin)"
+    " SELECT ?, ?, key, value, ? FROM json_each(?) WHERE true ON CONFLICT DO NOTHING"
+)
+_INSERT_FROM_PAIRS: Final = (
+    "INSERT INTO profile_keys (domain_id, key_name, key_value, profile_id, origin)"
+    " SELECT ?, ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?"
+    " FROM json_each(?) WHERE true ON CONFLICT DO NOTHING"
+)
+
+
 def _in_index_order(rows: Iterable[KeyRow]) -> list[KeyRow]:
     """``rows`` by key name, then value: neighbouring inserts then touch the same b-tree
     pages. Sorting whole rows compared their equal leading members again and again (a batch
@@ -85,6 +130,7 @@ def _in_index_order(rows: Iterable[KeyRow]) -> list[KeyRow]:
 
 
 _KEY_VALUE: Final = itemgetter(2)
+_FIRST: Final = itemgetter(0)
 
 
 # --- a profile's added keys (its row's added_keys) ----------------------------------------------

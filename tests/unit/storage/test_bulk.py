@@ -327,3 +327,82 @@ def _profile_row(profile_id: str) -> dict[str, object]:
         "created_at": now,
         "updated_at": now,
     }
+
+
+def test_deferred_key_inserts_run_with_the_commit_and_store_every_row(
+    database: Database,
+) -> None:
+    """A bulk load's key rows go in on the commit's thread as a few JSON-fed statements:
+    they store exactly the rows executemany would, values JSON treats specially included,
+    a value shared by several profiles (a common name) and rows already present."""
+    from openprofiles.storage.repositories.profile_keys import profile_keys_inserter
+    from openprofiles.storage.tables import profile_keys
+
+    awkward = ['say "hi"', "back\\slash", "", "tab\tnew\nline", "[1,2]", "😀", "Ünï", "{}"]
+    rows = [(1, "k", value, f"p{i}", "object") for i, value in enumerate(awkward)]
+    rows += [(1, "_fullName", "Ana Lee", f"p{i}", "standard") for i in range(5)]  # shared
+    rows += [(1, "k", 'say "hi"', "p0", "object"), (1, "k", "Ünï", "p0", "standard")]
+    with database.write() as conn:
+        _domain_one(conn)
+        conn.execute(profile_keys.insert(), [_key_row(1, "k", "", "p2", "object")])  # present
+    bulk = prepare_bulk_writes(database)
+    futures: list[Future[None]] = []
+    try:
+        with database.write(
+            commit=lambda finish: futures.append(bulk.commit_later(finish))
+        ) as conn:
+            assert database.commit_handed_on
+            database.before_commit(profile_keys_inserter(conn, rows))
+            # Deferred: not in the transaction yet.
+            assert conn.scalar(select(func.count()).select_from(profile_keys)) == 1
+        futures[0].result(timeout=30)
+    finally:
+        bulk.close()
+    with database.read() as conn:
+        stored = conn.execute(select(profile_keys)).all()
+    assert sorted(tuple(r) for r in stored) == sorted(set(rows))
+
+
+def test_before_commit_runs_at_once_unless_the_commit_is_handed_on(database: Database) -> None:
+    ran: list[str] = []
+    with database.write():
+        assert not database.commit_handed_on
+        database.before_commit(lambda: ran.append("now"))
+        assert ran == ["now"]
+    assert not database.commit_handed_on
+
+
+def test_a_failed_deferred_statement_stores_nothing_of_its_batch(database: Database) -> None:
+    bulk = prepare_bulk_writes(database)
+    futures: list[Future[None]] = []
+
+    def refused() -> None:
+        raise OSError("disk full")
+
+    try:
+        with database.write(
+            commit=lambda finish: futures.append(bulk.commit_later(finish))
+        ) as conn:
+            conn.execute(
+                tags.insert(),
+                [{"account": "a", "resource_arn": "x", "tag_key": "k", "tag_value": "v"}],
+            )
+            database.before_commit(refused)
+        with pytest.raises(OSError, match="disk full"):
+            futures[0].result(timeout=30)
+        with pytest.raises(CommitFailed, match="could not be committed"):
+            _batch(database, 1)
+    finally:
+        bulk.close()
+    with database.read() as conn:
+        assert conn.scalar(select(func.count()).select_from(tags)) == 0
+
+
+def _key_row(domain_id: int, name: str, value: str, pid: str, origin: str) -> dict[str, object]:
+    return {
+        "domain_id": domain_id,
+        "key_name": name,
+        "key_value": value,
+        "profile_id": pid,
+        "origin": origin,
+    }
