@@ -58,7 +58,9 @@ class BulkWrites:
       batch's pages to the log is another sixth of the time near a million objects. The next
       write transaction begins only once the commit is done, and not at all if it failed
       (:class:`CommitFailed`); the future :meth:`commit_later` returns says when a batch is
-      stored.
+      stored. Statements the transaction deferred to its commit (``Database.before_commit``:
+      a batch's key rows, as a few JSON-fed INSERTs that SQLite runs without Python's lock)
+      run here too, just before it.
 
     The next batch is mapped while a commit runs, so a batch would begin as soon as the one
     before is committed and another writer (a server on the same data directory) could wait
