@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -123,13 +124,22 @@ def test_a_failing_checkpoint_loses_nothing_and_never_stalls_writes(database: Da
     assert count == 3 * CHECKPOINT_LAG * ROWS_PER_BATCH
 
 
+@contextmanager
+def _handed_on(
+    database: Database, bulk: BulkWrites, futures: list[Future[None]]
+) -> Iterator[Connection]:
+    """A write whose commit is handed on to ``bulk``; the commit's future goes to ``futures``."""
+    with database.write(commit=lambda finish: futures.append(bulk.commit_later(finish))) as conn:
+        yield conn
+
+
 def _handed_on_batch(database: Database, bulk: BulkWrites, number: int) -> Future[None]:
     futures: list[Future[None]] = []
     rows = [
         {"account": "a", "resource_arn": f"arn-{number}", "tag_key": f"k{i}", "tag_value": VALUE}
         for i in range(ROWS_PER_BATCH)
     ]
-    with database.write(commit=lambda finish: futures.append(bulk.commit_later(finish))) as conn:
+    with _handed_on(database, bulk, futures) as conn:
         conn.execute(tags.insert(), rows)
     (future,) = futures
     return future
@@ -150,35 +160,53 @@ def test_handed_on_commits_store_every_batch_in_order(database: Database) -> Non
     assert bulk.checkpoints > 0
 
 
+def _refused_at_commit(database: Database, conn: Connection) -> None:
+    conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+    # A profile of a domain that does not exist: refused only at COMMIT.
+    conn.execute(
+        profiles.insert(),
+        [
+            {
+                "domain_id": 999,
+                "profile_id": "p",
+                "document": "{}",
+                "size": 2,
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+        ],
+    )
+
+
+def _refused_before_commit(database: Database, conn: Connection) -> None:
+    def refused() -> None:
+        raise OSError("disk full")
+
+    database.before_commit(refused)  # deferred: fails with the commit, on its thread
+
+
+@pytest.mark.parametrize(
+    ("fail", "error"),
+    [
+        (_refused_at_commit, sqlalchemy.exc.IntegrityError),
+        (_refused_before_commit, OSError),
+    ],
+)
 def test_a_failed_handed_on_commit_stores_nothing_and_stops_later_writes(
     database: Database,
+    fail: Callable[[Database, Connection], None],
+    error: type[Exception],
 ) -> None:
     bulk = prepare_bulk_writes(database)
     futures: list[Future[None]] = []
     try:
-        with database.write(
-            commit=lambda finish: futures.append(bulk.commit_later(finish))
-        ) as conn:
-            conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+        with _handed_on(database, bulk, futures) as conn:
             conn.execute(
                 tags.insert(),
                 [{"account": "a", "resource_arn": "x", "tag_key": "k", "tag_value": "v"}],
             )
-            # A profile of a domain that does not exist: refused only at COMMIT.
-            conn.execute(
-                profiles.insert(),
-                [
-                    {
-                        "domain_id": 999,
-                        "profile_id": "p",
-                        "document": "{}",
-                        "size": 2,
-                        "created_at": NOW,
-                        "updated_at": NOW,
-                    }
-                ],
-            )
-        with pytest.raises(sqlalchemy.exc.IntegrityError):
+            fail(database, conn)
+        with pytest.raises(error):
             futures[0].result(timeout=30)
         with pytest.raises(CommitFailed, match="could not be committed"):
             _batch(database, 1)
@@ -348,9 +376,7 @@ def test_deferred_key_inserts_run_with_the_commit_and_store_every_row(
     bulk = prepare_bulk_writes(database)
     futures: list[Future[None]] = []
     try:
-        with database.write(
-            commit=lambda finish: futures.append(bulk.commit_later(finish))
-        ) as conn:
+        with _handed_on(database, bulk, futures) as conn:
             assert database.commit_handed_on
             database.before_commit(profile_keys_inserter(conn, rows))
             # Deferred: not in the transaction yet.
@@ -370,32 +396,6 @@ def test_before_commit_runs_at_once_unless_the_commit_is_handed_on(database: Dat
         database.before_commit(lambda: ran.append("now"))
         assert ran == ["now"]
     assert not database.commit_handed_on
-
-
-def test_a_failed_deferred_statement_stores_nothing_of_its_batch(database: Database) -> None:
-    bulk = prepare_bulk_writes(database)
-    futures: list[Future[None]] = []
-
-    def refused() -> None:
-        raise OSError("disk full")
-
-    try:
-        with database.write(
-            commit=lambda finish: futures.append(bulk.commit_later(finish))
-        ) as conn:
-            conn.execute(
-                tags.insert(),
-                [{"account": "a", "resource_arn": "x", "tag_key": "k", "tag_value": "v"}],
-            )
-            database.before_commit(refused)
-        with pytest.raises(OSError, match="disk full"):
-            futures[0].result(timeout=30)
-        with pytest.raises(CommitFailed, match="could not be committed"):
-            _batch(database, 1)
-    finally:
-        bulk.close()
-    with database.read() as conn:
-        assert conn.scalar(select(func.count()).select_from(tags)) == 0
 
 
 def _key_row(domain_id: int, name: str, value: str, pid: str, origin: str) -> dict[str, object]:
