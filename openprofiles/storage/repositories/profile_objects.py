@@ -3,7 +3,7 @@ its batched profile writes; a profile's key rows are written through ``profile_k
 
 Everything here works on whole batches (one statement, or a few, per batch rather than per
 object) because bulk import runs through it: lookups take lists of values (bound as one
-parameter, see :func:`one_of`) and writes use executemany (``storage.batched``).
+parameter, see ``storage.lists``) and writes use executemany (``storage.batched``).
 """
 
 from __future__ import annotations
