@@ -15,6 +15,7 @@ not strings).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -24,12 +25,52 @@ _COMPACT: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def parse(text: str | bytes) -> Any:
-    """``json.loads(text)``, faster: the same value, or json's ``JSONDecodeError``."""
+    """``json.loads(text)``, faster: the same value, or json's ``JSONDecodeError``; and that
+    error too for a string holding an unpaired surrogate (a ``\\uD800``-``\\uDFFF`` escape
+    without its other half), which json reads but is not Unicode text: UTF-8 cannot encode it,
+    so no database could store it."""
     try:
         value = orjson.loads(text)
     except ValueError:  # orjson.JSONDecodeError included
-        return json.loads(text)
+        value = json.loads(text)
+        _refuse_lone_surrogates(value, text)
+        return value
     return json.loads(text) if _holds_float(value) else value
+
+
+def _refuse_lone_surrogates(value: Any, text: str | bytes) -> None:
+    pending: list[tuple[Any, str]] = [(value, "")]
+    while pending:
+        item, path = pending.pop()
+        if isinstance(item, dict):
+            for name, member in item.items():
+                inner = f"{path}.{name}" if path else name
+                if _SURROGATE.search(name):
+                    _raise_surrogate(f"the member name {inner!r}", text)
+                pending.append((member, inner))
+        elif isinstance(item, list):
+            pending.extend((member, f"{path}[{i}]") for i, member in enumerate(item))
+        elif isinstance(item, str) and _SURROGATE.search(item):
+            _raise_surrogate(f"the string at {path}" if path else "the string", text)
+
+
+def _raise_surrogate(what: str, text: str | bytes) -> None:
+    source = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    escape = _SURROGATE_ESCAPE.search(source)
+    raise json.JSONDecodeError(
+        f"{what} holds an unpaired surrogate"
+        f"{f' ({escape.group(0)})' if escape else ''}, which is not Unicode text",
+        source,
+        escape.start() if escape else 0,
+    )
+
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+# Where an unpaired one is written, for the error's position (a pair is two escapes in a row).
+_SURROGATE_ESCAPE: Final = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
 
 
 def _holds_float(value: Any) -> bool:

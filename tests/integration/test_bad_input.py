@@ -55,6 +55,8 @@ EXAMPLES = [
     ("CreateDomain", {"DomainName": "sweep", "DefaultExpirationDays": 0}, "DefaultExpirationDays"),
     ("CreateProfile", {"DomainName": "sweep", "Gender": "ROBOT"}, "Gender"),
     ("CreateProfile", {"DomainName": "sweep", "FirstName": "x" * 256}, "FirstName"),
+    # An unpaired surrogate escape: valid JSON, but not Unicode text (none can be stored).
+    ("CreateProfile", {"DomainName": "sweep", "FirstName": "a\udc00b"}, "FirstName"),
     ("SearchProfiles",
      {"DomainName": "sweep", "KeyName": "_email", "Values": ["a"], "MaxResults": 101},
      "MaxResults"),

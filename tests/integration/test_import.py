@@ -97,17 +97,18 @@ def test_import_jsonl_and_csv_then_serve(shop: str, tmp_path: Path) -> None:
         + "\n"
         + json.dumps({"id": "p4", "note": "x" * 256_001})
         + "\n"
+        + '{"id": "p7", "email": "x\\ud800@example.com"}\n'  # an unpaired surrogate
     )
     result = _cli([*SHOP, "--batch-size", "2", *_location(shop, tmp_path), str(people)])
     assert result.exit_code == 1, result.output
     assert _summary(result.stdout) == {
-        "objects read": "5",
+        "objects read": "6",
         "stored": "3",
         "profiles created": "2",
-        "rejected": "2",
+        "rejected": "3",
     }
     rejects = [json.loads(line) for line in (tmp_path / "people.jsonl.rejects.jsonl").open()]
-    assert [r["line"] for r in rejects] == [4, 6]
+    assert [r["line"] for r in rejects] == [4, 6, 7]
     assert rejects[0] == {
         "line": 4,
         "reason": "not a JSON object: the line holds a JSON array",
@@ -115,6 +116,10 @@ def test_import_jsonl_and_csv_then_serve(shop: str, tmp_path: Path) -> None:
     }
     assert "256,000" in rejects[1]["reason"] or "256000" in rejects[1]["reason"]
     assert rejects[1]["object"]["id"] == "p4"
+    assert rejects[2]["reason"] == (
+        "not valid JSON: the string at email holds an unpaired surrogate (\\ud800), which is "
+        "not Unicode text at column 25"
+    )
     assert "line 4: not a JSON object" in result.stdout
 
     table = tmp_path / "people.csv"

@@ -189,7 +189,9 @@ def test_same_object_twice_is_one_object(cp: Any, domain: str) -> None:
 def test_bad_objects_get_400_and_change_nothing(cp: Any, domain: str) -> None:
     _put(cp, domain, {"id": "c0", "email": "keep@example.com"})
     before = _stats(cp, domain)
-    for text in ["not json", "[]", json.dumps({"first": "no keys at all"}), '{"id": ""}']:
+    bad = ["not json", "[]", json.dumps({"first": "no keys at all"}), '{"id": ""}']
+    bad.append(json.dumps({"id": "c9", "email": "a\ud800@example.com"}))  # not Unicode text
+    for text in bad:
         with pytest.raises(ClientError) as err:
             cp.put_profile_object(DomainName=domain, ObjectTypeName="contacts", Object=text)
         assert err.value.response["Error"]["Code"] == "BadRequestException"

@@ -18,7 +18,6 @@ TEXTS = [
     '{"price": 12.50, "ratio": 0.1, "big": 1.7976931348623157e308}',
     "1e400",  # json reads infinity
     "[NaN, Infinity, -Infinity]",  # not standard JSON, and json.loads accepts it
-    '"\\ud800"',  # a lone surrogate
     '"\\ud83d\\ude00"',
     ' {"spaced" : [ 1 , 2 ] } ',
     "-0.0",
@@ -66,3 +65,21 @@ def test_compact_escapes_every_character_as_json_does() -> None:
         text = "".join(characters[start : start + 4096])
         assert compact([["k", text]]) == encoder.encode([["k", text]])
     assert compact(["\ud800"]) == encoder.encode(["\ud800"])
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "column"),
+    [
+        ('"\\ud800"', "the string", 2),
+        ('{"a": {"b": ["x", "y\\udc00z"]}}', "the string at a.b[1]", 21),
+        ('{"a\\ud83dx": 1}', "the member name 'a\\ud83dx'", 4),
+        ('{"n": NaN, "e": "\\ud83d\\ude00\\ud83d"}', "the string at e", 30),
+    ],
+)
+def test_parse_refuses_unpaired_surrogates_naming_where(text: str, where: str, column: int) -> None:
+    """json.loads reads a lone surrogate escape into a string UTF-8 cannot encode (no
+    database stores it): refused like invalid JSON, naming the string and its column."""
+    with pytest.raises(json.JSONDecodeError) as refused:
+        parse(text)
+    assert refused.value.msg.startswith(f"{where} holds an unpaired surrogate")
+    assert refused.value.colno == column
