@@ -22,6 +22,7 @@ from typing import Any, Final
 import orjson
 
 _COMPACT: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_SORTED: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def parse(text: str | bytes) -> Any:
@@ -113,4 +114,4 @@ def sorted_object(value: dict[str, Any]) -> str:
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
     except TypeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        return _SORTED.encode(value)

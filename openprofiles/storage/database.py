@@ -235,11 +235,10 @@ class Database:
         driver call each: SQLite runs such a call without Python's lock, so on the commit's
         thread it overlaps the load's Python. A failure fails the commit (the transaction is
         rolled back, as when the commit itself fails)."""
-        deferred: list[Callable[[], None]] | None = getattr(self._open_write, "deferred", None)
-        if deferred is None:
-            statement()
+        if self.commit_handed_on:
+            self._open_write.deferred.append(statement)
         else:
-            deferred.append(statement)
+            statement()
 
     @contextmanager
     def _handed_on_write(

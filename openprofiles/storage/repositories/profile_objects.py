@@ -72,19 +72,26 @@ def key_owners(
     read (the lowest and highest profile id; equal when there is one) however many profiles
     share a value: a company's account id on each of its contacts, a switchboard number.
     """
-    found: list[tuple[str, str, str, str]] = []
-    by_name: dict[str, list[str]] = {}
-    for name, value in pairs:
-        by_name.setdefault(name, []).append(value)
     sql = (
         f"SELECT key_name, key_value, min(profile_id), max(profile_id) FROM profile_keys"
         f" WHERE domain_id = {marker(conn)} AND key_name = {marker(conn)}"
         f" AND {one_of_sql(conn, 'key_value')} GROUP BY key_name, key_value"
     )
+    return [row for _, row in _rows_by_name(conn, sql, domain_id, pairs)]
+
+
+def _rows_by_name(
+    conn: Connection, sql: str, domain_id: int, pairs: Iterable[tuple[str, str]]
+) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """Run ``sql`` (placeholders: the domain id, a name, the list of :func:`one_of_sql`) once
+    per name of the (name, value) ``pairs`` and chunk of its values; each row with its name."""
+    by_name: dict[str, list[str]] = {}
+    for name, value in pairs:
+        by_name.setdefault(name, []).append(value)
     for name, values in by_name.items():
         for part in chunks(sorted(set(values))):
-            found += fetch_all(conn, sql, (domain_id, name, list_param(conn, part)))
-    return found
+            for row in fetch_all(conn, sql, (domain_id, name, list_param(conn, part))):
+                yield name, row
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,22 +106,16 @@ def find_objects(
     conn: Connection, domain_id: int, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], StoredObject]:
     """Stored objects by (object_type, unique_key), expired or not."""
-    found: dict[tuple[str, str], StoredObject] = {}
-    by_type: dict[str, list[str]] = {}
-    for object_type, unique_key in keys:
-        by_type.setdefault(object_type, []).append(unique_key)
     sql = (
         f"SELECT id, unique_key, profile_id FROM profile_objects WHERE domain_id = {marker(conn)}"
         f" AND object_type = {marker(conn)} AND {one_of_sql(conn, 'unique_key')}"
     )
-    for object_type, unique_keys in by_type.items():
-        for part in chunks(sorted(set(unique_keys))):
-            rows = fetch_all(conn, sql, (domain_id, object_type, list_param(conn, part)))
-            for object_id, unique_key, profile_id in rows:
-                found[(object_type, unique_key)] = StoredObject(
-                    object_id, object_type, unique_key, profile_id
-                )
-    return found
+    return {
+        (object_type, unique_key): StoredObject(object_id, object_type, unique_key, profile_id)
+        for object_type, (object_id, unique_key, profile_id) in _rows_by_name(
+            conn, sql, domain_id, keys
+        )
+    }
 
 
 def object_documents(conn: Connection, object_ids: Sequence[int]) -> dict[int, str]:
