@@ -16,7 +16,8 @@ from openprofiles.context import Caller
 from openprofiles.errors import ErrorKind, ServiceError
 from openprofiles.ingest import ObjectTypeDefinition
 from openprofiles.services.container import Services
-from openprofiles.services.objects import PutResult, prepare_all
+from openprofiles.services.object_batch import PutResult
+from openprofiles.services.object_prepare import prepare_all
 from openprofiles.services.search import SearchKey
 from openprofiles.services.standard_keys import standard_keys
 
