@@ -7,417 +7,35 @@ done), or with ``--endpoint-url`` to a running server, one
 PutProfileObject per object from a small thread pool. The input is streamed, so memory stays
 flat however large the file; a line that cannot be read or stored is reported with its reason
 and the import goes on.
+
+This module is the click command; the sinks (local, remote) are in ``cli/import_sinks.py``, the
+batch loop with its summary and reject report in ``cli/import_run.py``.
 """
 
 from __future__ import annotations
 
-import gc
-import json
 import sys
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
-from itertools import islice
+from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol, TextIO
+from typing import IO, Any
 
 import click
 
-from openprofiles.cli._readers import (
-    FORMATS,
-    InputError,
-    Record,
-    count_lines,
-    format_for,
-    read_records,
-)
+from openprofiles.cli._readers import FORMATS, InputError, count_lines, format_for, read_records
+from openprofiles.cli.import_run import RejectReport, Summary, quiet_gc, run_import
+from openprofiles.cli.import_sinks import ImportStopped, LocalSink, RemoteSink, Sink
 from openprofiles.context import Caller
-from openprofiles.errors import ServiceError
 
-if TYPE_CHECKING:
-    from openprofiles.storage.database import Committer
-
-SHOWN_REJECTS = 20
-HTTP_WORKERS = 8
 _MAX_BATCH = 100_000
 # Objects per write transaction: fewer, larger commits write each hot index page once per batch
 # instead of once per few thousand objects. 5,000 made an import 15% faster than 1,000; 20,000
 # a further 16% at 1,000,000 objects on SQLite (15 KB written per object instead of 25) and
 # 13 to 14% into PostgreSQL at 100,000, for a peak memory of about 600 MiB instead of 410.
-# A batch then holds the write lock for a few seconds: see SHARED_BATCH.
+# A batch then holds the write lock for a few seconds: see import_sinks.SHARED_BATCH.
 DEFAULT_BATCH = 20_000
-# Objects per write transaction of a local import while another connection (a server on the
-# same data directory) is writing too: that writer waits for the transaction under way, so a
-# smaller one keeps its wait short.
-SHARED_BATCH = 1000
 # Objects per dispatch of an import through a running server (--endpoint-url): one
 # PutProfileObject each, so a batch is counted (progress, summary) every second or two.
 REMOTE_BATCH = 1000
-# Objects between two collections of the cyclic garbage collector during an import (see
-# _quiet_gc): a full collection then goes over the batches alive, a tenth of a second or so.
-COLLECT_EVERY = 200_000
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What became of one object: stored (perhaps creating a profile) or rejected with a reason."""
-
-    error: str | None = None
-    profile_created: bool = False
-
-
-class ImportStopped(Exception):
-    """The import cannot go on: the domain or object type is missing, the server is gone."""
-
-
-@dataclass
-class Sent:
-    """A batch handed to a sink; its outcomes stand once :meth:`outcomes` returns.
-
-    A local import's batch may still be committing on the bulk-load thread when ``put_many``
-    returns (the next batch is read and mapped meanwhile): ``stored`` then resolves when it is
-    stored, or fails, and the batch is not stored.
-    """
-
-    results: list[Outcome]
-    stored: Future[None] | None = None
-
-    def outcomes(self) -> list[Outcome]:
-        """The batch's outcomes; raises :class:`ImportStopped` if it could not be stored."""
-        if self.stored is not None:
-            try:
-                self.stored.result()
-            except Exception as exc:
-                raise ImportStopped(f"a batch could not be stored: {exc}") from exc
-        return self.results
-
-
-class Sink(Protocol):
-    """Where objects go: the local object service or a running server."""
-
-    counts_profiles: bool  # whether outcomes say if a profile was created
-
-    def check(self) -> None:
-        """Raise :class:`ImportStopped` unless the domain and object type exist."""
-
-    def batch_size(self, preferred: int) -> int:
-        """How many objects to send in the next batch, ``preferred`` by default."""
-
-    def put_many(
-        self, texts: Sequence[str], parsed: Sequence[dict[str, Any]] | None = None
-    ) -> Sent:
-        """Store ``texts`` (``parsed``: the same objects, already parsed)."""
-
-
-class ObjectWriter(Protocol):
-    def put_many(
-        self,
-        caller: Caller,
-        domain: str,
-        object_type: str,
-        texts: Sequence[str],
-        parsed: Sequence[dict[str, Any]] | None = None,
-        *,
-        commit: Committer | None = None,
-    ) -> Sequence[Any]: ...
-
-
-class ObjectTypeReader(Protocol):
-    def get(self, caller: Caller, domain: str, name: str) -> Any: ...
-
-
-class BulkLoad(Protocol):
-    """What a local import asks of the database it loads (``storage.bulk.BulkWrites``)."""
-
-    @property
-    def others_writing(self) -> bool: ...
-
-    def commit_later(self, finish: Callable[[], None]) -> Future[None]: ...
-
-    def batch_written(self) -> None: ...
-
-
-class LocalSink:
-    """The object service in this process: ``put_many`` per batch, one transaction each.
-
-    With ``bulk`` (the database's bulk-load settings), each batch's commit is handed to it, so
-    on SQLite the next batch is read and mapped while the last one is being committed; it is
-    told after each batch, and says when batches should be smaller.
-    """
-
-    counts_profiles = True
-
-    def __init__(
-        self,
-        objects: ObjectWriter,
-        object_types: ObjectTypeReader,
-        caller: Caller,
-        domain: str,
-        object_type: str,
-        bulk: BulkLoad | None = None,
-    ) -> None:
-        self.objects = objects
-        self.object_types = object_types
-        self.caller = caller
-        self.domain = domain
-        self.object_type = object_type
-        self.bulk = bulk
-
-    def check(self) -> None:
-        try:
-            self.object_types.get(self.caller, self.domain, self.object_type)
-        except ServiceError as exc:
-            raise ImportStopped(exc.message) from exc
-
-    def batch_size(self, preferred: int) -> int:
-        if self.bulk is not None and self.bulk.others_writing:
-            return min(preferred, SHARED_BATCH)
-        return preferred
-
-    def put_many(
-        self, texts: Sequence[str], parsed: Sequence[dict[str, Any]] | None = None
-    ) -> Sent:
-        from openprofiles.storage.bulk import CommitFailed
-
-        stored: list[Future[None]] = []
-
-        def commit(finish: Callable[[], None]) -> None:
-            assert self.bulk is not None
-            stored.append(self.bulk.commit_later(finish))
-
-        try:
-            results = self.objects.put_many(
-                self.caller,
-                self.domain,
-                self.object_type,
-                texts,
-                parsed,
-                commit=None if self.bulk is None else commit,
-            )
-        except ServiceError as exc:
-            # A whole batch refused is not the objects' fault (the type was deleted meanwhile).
-            raise ImportStopped(exc.message) from exc
-        except CommitFailed as exc:
-            raise ImportStopped(str(exc)) from exc
-        if self.bulk is not None:
-            self.bulk.batch_written()
-        outcomes = [
-            Outcome(error=r.message)
-            if isinstance(r, ServiceError)
-            else Outcome(profile_created=bool(r.profile_created))
-            for r in results
-        ]
-        return Sent(outcomes, stored[0] if stored else None)
-
-
-class RemoteSink:
-    """A running server: one PutProfileObject per object, ``workers`` at a time.
-
-    Uses botocore (what boto3 wraps) with the standard AWS credential chain, falling back to
-    the server's default ``test``/``test`` when none is configured.
-    """
-
-    counts_profiles = False  # PutProfileObject answers only the ProfileObjectUniqueKey
-
-    def __init__(
-        self,
-        endpoint_url: str,
-        region: str,
-        domain: str,
-        object_type: str,
-        workers: int = HTTP_WORKERS,
-    ) -> None:
-        import botocore.session
-        from botocore.config import Config
-
-        session = botocore.session.get_session()
-        fallback = {} if session.get_credentials() else {"aws_access_key_id": "test"}
-        if fallback:
-            fallback["aws_secret_access_key"] = "test"
-        self.client = session.create_client(
-            "customer-profiles",
-            endpoint_url=endpoint_url,
-            region_name=region,
-            config=Config(
-                max_pool_connections=workers, retries={"mode": "standard", "max_attempts": 5}
-            ),
-            **fallback,
-        )
-        self.endpoint_url = endpoint_url
-        self.domain = domain
-        self.object_type = object_type
-        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="import")
-
-    def check(self) -> None:
-        reason = self._call(
-            self.client.get_profile_object_type,
-            DomainName=self.domain,
-            ObjectTypeName=self.object_type,
-        )
-        if reason is not None:
-            raise ImportStopped(reason)
-
-    def _call(self, method: Callable[..., Any], **params: Any) -> str | None:
-        """Call the API; the reason when the server refused the request, None when it took it."""
-        from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
-
-        try:
-            method(**params)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            reason = f"{error.get('Code', 'Error')}: {error.get('Message', '')}"
-            if error.get("Code") in ("ResourceNotFoundException", "AccessDeniedException") or (
-                exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) in (401, 403)
-            ):
-                raise ImportStopped(reason) from exc
-            return reason
-        except ParamValidationError as exc:
-            return str(exc)
-        except BotoCoreError as exc:
-            raise ImportStopped(f"cannot reach {self.endpoint_url}: {exc}") from exc
-        return None
-
-    def batch_size(self, preferred: int) -> int:
-        return preferred
-
-    def _put(self, text: str) -> Outcome:
-        reason = self._call(
-            self.client.put_profile_object,
-            DomainName=self.domain,
-            ObjectTypeName=self.object_type,
-            Object=text,
-        )
-        return Outcome(error=reason)
-
-    def put_many(
-        self, texts: Sequence[str], parsed: Sequence[dict[str, Any]] | None = None
-    ) -> Sent:
-        return Sent(list(self.pool.map(self._put, texts)))
-
-    def close(self) -> None:
-        self.pool.shutdown(cancel_futures=True)
-
-
-@dataclass
-class RejectReport:
-    """Every rejected line, written as JSON Lines as it comes; the first few kept to print."""
-
-    path: Path
-    shown: int = SHOWN_REJECTS
-    count: int = 0
-    first: list[tuple[int, str]] = field(default_factory=list)
-    _file: TextIO | None = None
-
-    def add(self, line: int, reason: str, source: Any) -> None:
-        if self._file is None:
-            self._file = self.path.open("w", encoding="utf-8")
-        entry = {"line": line, "reason": reason, "object": source}
-        self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        self.count += 1
-        if len(self.first) < self.shown:
-            self.first.append((line, reason))
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-
-
-@dataclass
-class Summary:
-    read: int = 0
-    stored: int = 0
-    profiles_created: int = 0
-    rejected: int = 0
-    elapsed: float = 0.0
-    last_line: int = 0  # the last line fully processed
-
-    @property
-    def rate(self) -> float:
-        return self.read / self.elapsed if self.elapsed > 0 else 0.0
-
-
-class Progress(Protocol):
-    def update(self, n: int) -> Any: ...
-
-
-def batches(records: Iterable[Record], size: Callable[[], int]) -> Iterator[list[Record]]:
-    """Lists of ``size()`` records, asked before each batch (the last may be shorter)."""
-    iterator = iter(records)
-    while batch := list(islice(iterator, size())):
-        yield batch
-
-
-def run_import(
-    records: Iterable[Record],
-    sink: Sink,
-    batch_size: int,
-    report: RejectReport,
-    progress: Progress | None = None,
-    summary: Summary | None = None,
-) -> Summary:
-    """Send ``records`` to ``sink`` in batches, reporting each rejected line; fills ``summary``.
-
-    A batch is counted (stored, rejected, progress) once the sink says it stands, which for a
-    local import is after the next batch has been read and mapped (see :class:`Sent`).
-    """
-    summary = summary if summary is not None else Summary()
-    started = time.perf_counter()
-    previous: tuple[list[Record], Sent | None] | None = None
-    collected = 0  # objects read at the last garbage collection
-
-    def settle() -> None:
-        nonlocal previous
-        if previous is not None:
-            batch, sent = previous
-            previous = None
-            _count(batch, sent, summary, report, progress)
-
-    try:
-        for batch in batches(records, lambda: sink.batch_size(batch_size)):
-            readable = [r for r in batch if r.text is not None]
-            # A readable record's source is its text parsed: the engine need not parse again.
-            texts = [r.text for r in readable if r.text is not None]
-            parsed = [r.source for r in readable]
-            sent = sink.put_many(texts, parsed) if readable else None
-            settle()
-            previous = (batch, sent)
-            if summary.read >= collected + COLLECT_EVERY:
-                collected = summary.read
-                gc.collect()
-        settle()
-    except BaseException:
-        settle()  # a stop or an interrupt: what was stored before it is counted
-        raise
-    finally:
-        summary.elapsed = time.perf_counter() - started
-    return summary
-
-
-def _count(
-    batch: list[Record],
-    sent: Sent | None,
-    summary: Summary,
-    report: RejectReport,
-    progress: Progress | None,
-) -> None:
-    outcomes = iter(sent.outcomes() if sent is not None else [])
-    for record in batch:
-        error = record.error
-        if record.text is not None:
-            outcome = next(outcomes)
-            error = outcome.error
-            if error is None:
-                summary.stored += 1
-                summary.profiles_created += outcome.profile_created
-        if error is not None:
-            summary.rejected += 1
-            report.add(record.line, error, record.source)
-    summary.read += len(batch)
-    summary.last_line = batch[-1].line
-    if progress is not None:
-        progress.update(len(batch))
 
 
 def _open_input(file: str, stack: ExitStack) -> IO[bytes]:
@@ -459,31 +77,6 @@ def _local_sink(
     stack.callback(bulk.close)
     services = Services(database, settings)
     return LocalSink(services.objects, services.object_types, caller, domain, object_type, bulk)
-
-
-@contextmanager
-def _quiet_gc() -> Iterator[None]:
-    """Run the block with the cyclic garbage collector off, and never over what was alive
-    before it; :func:`run_import` collects once per COLLECT_EVERY objects instead.
-
-    An import allocates millions of objects (parsed objects, rows) that hold no reference
-    cycles: reference counting frees them, and the collector's passes over those alive
-    (each batch's, until it is written) free next to nothing. At the default thresholds they
-    took about 15% of a local import, at thresholds of 100,000 young objects 7 to 10% (see
-    docs/import.md). The engine keeps rejections without their tracebacks, which would hold
-    a batch's results in a cycle; what cycles remain are freed by the collections between
-    batches.
-    """
-    was_enabled = gc.isenabled()
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()
 
 
 def _print_summary(summary: Summary, report: RejectReport, counts_profiles: bool) -> None:
@@ -603,7 +196,7 @@ def import_command(
             sink.check()
         except ImportStopped as exc:
             raise click.UsageError(str(exc)) from exc
-        stack.enter_context(_quiet_gc())
+        stack.enter_context(quiet_gc())
         stack.callback(report.close)
         bar = _progress_bar(total) if progress else None
         if bar is not None:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from openprofiles.cli import importer
+from openprofiles.cli import import_run, importer
 from openprofiles.cli._readers import (
     InputError,
     Record,
@@ -27,17 +27,9 @@ from openprofiles.cli._readers import (
     read_csv,
     read_jsonl,
 )
-from openprofiles.cli.importer import (
-    SHARED_BATCH,
-    ImportStopped,
-    LocalSink,
-    Outcome,
-    RejectReport,
-    Sent,
-    Summary,
-    import_command,
-    run_import,
-)
+from openprofiles.cli.import_run import RejectReport, Summary, run_import
+from openprofiles.cli.import_sinks import SHARED_BATCH, ImportStopped, LocalSink, Outcome, Sent
+from openprofiles.cli.importer import import_command
 from openprofiles.context import Caller
 from openprofiles.errors import ServiceError, invalid, not_found
 from openprofiles.storage.database import Committer
@@ -378,9 +370,9 @@ def test_the_garbage_collector_is_back_as_it_was_after_an_import(
 ) -> None:
     """The import turns automatic collection off and collects between batches itself; the
     process (a test run, a program calling the command) gets the collector back after."""
-    monkeypatch.setattr(importer, "COLLECT_EVERY", 2)
+    monkeypatch.setattr(import_run, "COLLECT_EVERY", 2)
     collections: list[bool] = []
-    monkeypatch.setattr(importer.gc, "collect", lambda: collections.append(gc.isenabled()) or 0)
+    monkeypatch.setattr(import_run.gc, "collect", lambda: collections.append(gc.isenabled()) or 0)
     path = tmp_path / "people.jsonl"
     path.write_text("".join(json.dumps({"email": f"e{i}"}) + "\n" for i in range(5)))
     assert gc.isenabled()
