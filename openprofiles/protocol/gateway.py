@@ -38,7 +38,7 @@ Authenticate = Callable[[HttpRequest, Mapping[str, Credential], datetime], Calle
 # and answers in well under a millisecond, and handing each call to a worker thread cost more
 # (GIL hand-offs between the loop and the workers) than the work itself: 870 -> 1,225
 # CreateProfile/s and 690 -> 1,670 SearchProfiles/s with 32 clients (bench/http_crud.py).
-# Their writes share one transaction per loop turn (group commit, storage/database.py), and
+# Their writes share one transaction per loop turn (storage/group_commit.py), and
 # each answer waits for that commit: 1,235 -> 2,600 CreateProfile/s (one commit per 16 writes).
 # These operations' cost grows with the size of a domain, so they keep a worker thread and
 # never stall the loop. PostgreSQL, whose calls wait on the network, always uses threads.

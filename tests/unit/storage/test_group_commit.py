@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from openprofiles.storage.database import Database, WriteGroup
+from openprofiles.storage.database import Database
+from openprofiles.storage.group_commit import WriteGroup
 from openprofiles.storage.tables import tags
 
 
