@@ -1,12 +1,8 @@
-"""Who is calling and what a handler may use."""
+"""Who is calling: the authenticated caller every service takes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from openprofiles.services.container import Services
 
 
 @dataclass(frozen=True)
@@ -17,10 +13,3 @@ class Caller:
     account: str
     region: str
     access_key: str = ""
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    caller: Caller
-    services: Services
-    request_id: str

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from openprofiles.context import RequestContext
 from openprofiles.errors import invalid
+from openprofiles.handlers.context import RequestContext
 from openprofiles.handlers.registry import B2BI, Params, operation
 from openprofiles.services.b2bi_profiles import ProfileDetails, profile_arn
 from openprofiles.storage.repositories.b2bi_profiles import B2biProfileRecord

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openprofiles.context import RequestContext
+from openprofiles.handlers.context import RequestContext
 from openprofiles.handlers.registry import CUSTOMER_PROFILES, Params, operation
 from openprofiles.services.domains import CONFIG_MEMBERS
 from openprofiles.storage.repositories.domains import DomainRecord

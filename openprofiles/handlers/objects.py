@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from openprofiles.context import RequestContext
 from openprofiles.errors import invalid
+from openprofiles.handlers.context import RequestContext
 from openprofiles.handlers.registry import CUSTOMER_PROFILES, Params, combined, operation
 
 

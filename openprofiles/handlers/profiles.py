@@ -3,7 +3,7 @@ DeleteProfileKey, SearchProfiles."""
 
 from __future__ import annotations
 
-from openprofiles.context import RequestContext
+from openprofiles.handlers.context import RequestContext
 from openprofiles.handlers.registry import CUSTOMER_PROFILES, Params, operation
 from openprofiles.services.search import SearchKey
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openprofiles.context import RequestContext
+from openprofiles.handlers.context import RequestContext
 
 Params = dict[str, Any]
 Handler = Callable[[RequestContext, Params], Params]

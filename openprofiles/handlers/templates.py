@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from openprofiles.context import RequestContext
+from openprofiles.handlers.context import RequestContext
 from openprofiles.handlers.registry import CUSTOMER_PROFILES, Params, operation
 
 

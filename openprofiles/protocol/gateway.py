@@ -20,8 +20,9 @@ import anyio.to_thread
 
 from openprofiles.clock import Clock, SystemClock
 from openprofiles.config import Credential
-from openprofiles.context import Caller, RequestContext
+from openprofiles.context import Caller
 from openprofiles.errors import ErrorKind, ServiceError
+from openprofiles.handlers.context import RequestContext
 from openprofiles.handlers.registry import Combiner, find_combiner, find_handler
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.protocol.models import B2BI, CUSTOMER_PROFILES

@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl, unquote
 
 import anyio.to_thread
 
-from openprofiles.context import RequestContext
 from openprofiles.errors import ErrorKind, ServiceError
+from openprofiles.handlers.context import RequestContext
 from openprofiles.protocol.gateway import Gateway
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.protocol.models import CUSTOMER_PROFILES

@@ -1,4 +1,5 @@
-"""Every service, wired to one database and clock; what handlers reach through the context."""
+"""Every service, wired to one database and clock; what handlers reach through their
+RequestContext (handlers/context.py)."""
 
 from __future__ import annotations
 

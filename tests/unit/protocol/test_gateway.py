@@ -13,9 +13,10 @@ import pytest
 
 from openprofiles.clock import FixedClock
 from openprofiles.config import Credential
-from openprofiles.context import Caller, RequestContext
+from openprofiles.context import Caller
 from openprofiles.errors import ErrorKind, ServiceError
 from openprofiles.handlers import registry
+from openprofiles.handlers.context import RequestContext
 from openprofiles.protocol.gateway import Gateway
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.protocol.models import B2BI, CUSTOMER_PROFILES, load_service_model
