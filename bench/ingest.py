@@ -2,8 +2,9 @@
 
 (a) PutProfileObject with a Salesforce-Contact-like object type (the Salesforce-Contact
     template's Fields and Keys plus a PROFILE key on the email), driven by ``--clients``
-    concurrent keep-alive clients, against the floor of bench/http_crud.py (bench/floor_app.py:
-    one JSON parse and one SQLite insert per request) fed the same bodies.
+    concurrent keep-alive clients, against the floors of bench/http_crud.py (bench/floor_app.py:
+    one JSON parse and one SQLite insert per request, committed once per request or in groups
+    as the server commits; and a bare HTTP hello) fed the same bodies.
 (b) ``openprofiles import`` of ``--objects`` generated contacts (JSON Lines) into a fresh SQLite
     data directory, as a subprocess: objects/s, the child's peak resident memory, its CPU time
     and what it wrote to files (the database, its write-ahead log), per object.
@@ -13,8 +14,9 @@ one, so part of the objects land on an existing profile instead of creating one.
 
     .venv/bin/python -m bench.ingest [--requests 10000] [--clients 32] [--objects 1000000]
 
-Targets (issue 4): PutProfileObject >= 0.4x the floor's throughput; import >= 10,000 objects/s
-with peak memory <= 1 GiB. Prints figures; no assertions.
+Targets (issue 4): PutProfileObject >= 0.4x the one-commit-per-request floor's throughput;
+import >= 10,000 objects/s with peak memory <= 1 GiB. Prints figures, and PutProfileObject's
+ratio to every floor; no assertions.
 """
 
 from __future__ import annotations
@@ -32,9 +34,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.http_crud import HOST, api, free_port, signed, start_openprofiles, stop, wait_port
+from bench.http_crud import (
+    HOST,
+    api,
+    free_port,
+    print_ratios,
+    run_floors,
+    signed,
+    start_openprofiles,
+    stop,
+)
 from bench.ingest_mapping import contact
-from bench.load import LoadResult, raw_request, run_load
+from bench.load import LoadResult, run_load
 from openprofiles.cli.importer import DEFAULT_BATCH
 
 DOMAIN = "bench"
@@ -72,34 +83,12 @@ def contacts(count: int, seed: int = 42) -> Iterator[dict[str, Any]]:
         yield item
 
 
-def bench_http(requests: int, clients: int, root: Path) -> tuple[LoadResult, LoadResult]:
+def bench_http(requests: int, clients: int, root: Path) -> tuple[list[LoadResult], LoadResult]:
     bodies = [
         json.dumps({"ObjectTypeName": OBJECT_TYPE, "Object": json.dumps(item)}).encode()
         for item in contacts(requests)
     ]
-    port = free_port()
-    floor = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--host", HOST),
-            *("--port", str(port), "--log-level", "warning", "--no-access-log"),
-        ],
-        env={**os.environ, "FLOOR_DB": str(root / "floor.db")},
-    )
-    wait_port(port, floor)
-    floor_requests = [
-        raw_request(
-            "PUT",
-            PUT_OBJECT,
-            {"Content-Type": "application/json"},
-            body,
-            f"{HOST}:{port}",
-        )
-        for body in bodies
-    ]
-    floor_result = run_load(
-        "floor (JSON parse + SQLite insert)", HOST, port, floor_requests, clients
-    )
-    stop(floor)
+    floors = run_floors("PUT", PUT_OBJECT, bodies, clients, root)
 
     port = free_port()
     server = start_openprofiles(root / "http-data", port)
@@ -112,7 +101,7 @@ def bench_http(requests: int, clients: int, root: Path) -> tuple[LoadResult, Loa
         put_result = run_load("openprofiles PutProfileObject", HOST, port, put, clients)
     finally:
         stop(server)
-    return floor_result, put_result
+    return floors, put_result
 
 
 def prepare_data_dir(data_dir: Path) -> None:
@@ -198,13 +187,10 @@ def main() -> None:
 
     print()
     if http is not None:
-        floor_result, put_result = http
-        print(floor_result.line())
-        print(put_result.line())
-        print(
-            "PutProfileObject throughput / floor: "
-            f"{put_result.rps / floor_result.rps:.2f}x (target >= 0.4x)"
-        )
+        floors, put_result = http
+        for result in (*floors, put_result):
+            print(result.line())
+        print_ratios(put_result, floors, 0.4)
     if imported is not None:
         print(
             f"import of {args.objects:,} objects: {imported['seconds']:.1f} s wall clock, "

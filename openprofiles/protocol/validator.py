@@ -39,11 +39,18 @@ def validate(service: str, operation: str, params: Params) -> Params:
         return params
     if (service, operation) in EMPTY_STRING_IS_ABSENT:
         drop_empty_strings(info, params)
-    errors: list[str] = []
-    _check_structure(info, params, "", info.sensitive, errors)
+    errors = constraint_errors(info, params)
     if errors:
         raise ServiceError(ErrorKind.INVALID, format_errors(errors))
     return params
+
+
+def constraint_errors(info: ShapeInfo, value: Any, path: str = "") -> list[str]:
+    """What :func:`validate` reports of ``value`` against the shape ``info`` at ``path``: one
+    message per broken constraint. Types are not checked here: the parser already has."""
+    errors: list[str] = []
+    _check(info, value, path, False, errors)
+    return errors
 
 
 def format_errors(errors: list[str]) -> str:

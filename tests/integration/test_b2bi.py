@@ -161,9 +161,13 @@ def test_sixth_profile_exceeds_the_quota(server: LiveServer) -> None:
     # Nothing was created.
     assert {p["profileId"] for p in b2bi.list_profiles()["profiles"]} == ids
     # The quota is per account (and region): the second account still has room.
-    _profile(server.client("b2bi", region="eu-central-1", **SECOND))
+    second = server.client("b2bi", region="eu-central-1", **SECOND)
+    other = _profile(second)["profileId"]
+    assert [p["profileId"] for p in second.list_profiles()["profiles"]] == [other]
+    # A deleted profile frees its place.
     b2bi.delete_profile(profileId=ids.pop())
-    _profile(b2bi)
+    ids.add(_profile(b2bi)["profileId"])
+    assert {p["profileId"] for p in b2bi.list_profiles()["profiles"]} == ids
 
 
 def test_client_token_idempotency(server: LiveServer) -> None:

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from openprofiles.errors import ErrorKind, ServiceError
-from openprofiles.ingest import ObjectTypeDefinition, TemplateCatalogue, get_template
+from openprofiles.ingest import (
+    ObjectTypeDefinition,
+    TemplateCatalogue,
+    get_template,
+    map_object,
+)
 
 EMAIL = {
     "Source": "_source.email",
@@ -97,7 +103,12 @@ def test_an_underscore_custom_name_is_invalid() -> None:
 
 @pytest.mark.parametrize("name", ["_asset", "_case", "_order", "_loyalty", "_webAnalytics"])
 def test_standard_object_type_names_may_start_with_underscore(name: str) -> None:
-    ObjectTypeDefinition.from_wire(name, params())
+    definition = ObjectTypeDefinition.from_wire(name, params())
+    assert definition.to_wire() == {
+        "ObjectTypeName": name,
+        "AllowProfileCreation": False,
+        **params(),
+    }
 
 
 @pytest.mark.parametrize(
@@ -121,22 +132,39 @@ def test_a_bad_target_is_invalid_naming_the_field(target: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "target",
+    ("target", "written"),
     [
-        "_profile.FirstName",
-        "_profile.PartyTypeString",
-        "_profile.BillingAddress.PostalCode",
-        "_profile.MailingAddress.County",
-        "_profile.Attributes.loyaltyTier",
-        "_profile.SourceLastUpdatedTimestamp",
-        "Customer.anything",
+        ("_profile.FirstName", {"profile": {"FirstName": "1700000000000"}}),
+        ("_profile.PartyTypeString", {"profile": {"PartyTypeString": "1700000000000"}}),
+        (
+            "_profile.BillingAddress.PostalCode",
+            {"profile": {"BillingAddress": {"PostalCode": "1700000000000"}}},
+        ),
+        (
+            "_profile.MailingAddress.County",
+            {"profile": {"MailingAddress": {"County": "1700000000000"}}},
+        ),
+        (
+            "_profile.Attributes.loyaltyTier",
+            {"profile": {"Attributes": {"loyaltyTier": "1700000000000"}}},
+        ),
+        (
+            "_profile.SourceLastUpdatedTimestamp",
+            {"source_last_updated": datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)},
+        ),
+        ("Customer.anything", {"own_fields": {"anything": "1700000000000"}}),
     ],
 )
-def test_good_targets_are_accepted(target: str) -> None:
+def test_good_targets_are_accepted(target: str, written: dict[str, Any]) -> None:
+    """The type keeps the Target as given, and an object's value lands where it names."""
     fields = {"email": {**EMAIL, "Target": target}, "id": ID}
-    ObjectTypeDefinition.from_wire(
-        "Customer", params(Fields=fields, SourceLastUpdatedTimestampFormat="EpochMilli")
-    )
+    wire = params(Fields=fields, SourceLastUpdatedTimestampFormat="EpochMilli")
+    definition = ObjectTypeDefinition.from_wire("Customer", wire)
+    assert definition.to_wire()["Fields"]["email"]["Target"] == target
+    mapped = map_object(definition, {"email": "1700000000000", "id": "c1"})
+    nowhere: dict[str, Any] = {"profile": {}, "own_fields": {}, "source_last_updated": None}
+    seen = {part: getattr(mapped, part) for part in nowhere}
+    assert seen == {**nowhere, **written}
 
 
 def test_a_standard_object_target_needs_a_key_with_its_identifier() -> None:
@@ -148,7 +176,9 @@ def test_a_standard_object_target_needs_a_key_with_its_identifier() -> None:
     message = rejected("Customer", params(Fields=fields))
     assert "Fields.serial.Target" in message and "ASSET" in message
     keys = {**KEYS, "serial": [{"StandardIdentifiers": ["ASSET"], "FieldNames": ["serial"]}]}
-    ObjectTypeDefinition.from_wire("Customer", params(Fields=fields, Keys=keys))
+    definition = ObjectTypeDefinition.from_wire("Customer", params(Fields=fields, Keys=keys))
+    mapped = map_object(definition, {"email": "a@example.com", "id": "c1", "sn": "SN-1"})
+    assert mapped.standard_objects == {"_asset": {"SerialNumber": "SN-1"}}
 
 
 def test_a_key_naming_an_undefined_field_is_invalid() -> None:
@@ -189,7 +219,10 @@ def test_eleven_keys_exceed_the_quota() -> None:
 def test_ten_keys_are_within_the_quota() -> None:
     fields = {f"f{i}": {"Source": f"_source.f{i}"} for i in range(10)}
     keys = {f"k{i}": [{"StandardIdentifiers": [], "FieldNames": [f"f{i}"]}] for i in range(10)}
-    ObjectTypeDefinition.from_wire("Customer", params(Fields=fields, Keys=keys))
+    definition = ObjectTypeDefinition.from_wire("Customer", params(Fields=fields, Keys=keys))
+    assert definition.to_wire()["Keys"] == keys
+    mapped = map_object(definition, {f"f{i}": f"v{i}" for i in range(10)})
+    assert [(key.name, key.value) for key in mapped.keys] == [(f"k{i}", f"v{i}") for i in range(10)]
 
 
 def test_two_unique_keys_are_invalid() -> None:

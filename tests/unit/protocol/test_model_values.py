@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from botocore.validate import ParamValidator
 
 from openprofiles.protocol.models import B2BI, CUSTOMER_PROFILES, load_service_model
-from openprofiles.protocol.shapes import compile_pattern
+from openprofiles.protocol.shapes import compile_pattern, shape_info
+from openprofiles.protocol.validator import constraint_errors
 from tests.support.model_values import sample, sample_string, violations
 
 
@@ -29,10 +31,18 @@ def test_every_string_shape_gets_a_fitting_value(service: str) -> None:
 
 
 @pytest.mark.parametrize("service", [CUSTOMER_PROFILES, B2BI])
-def test_every_shape_gets_a_sample(service: str) -> None:
+@pytest.mark.parametrize("full", [True, False], ids=["full", "required-only"])
+def test_every_shape_gets_a_valid_sample(service: str, full: bool) -> None:
+    """Each sample passes botocore's own checks (required members, types, minimums) and ours
+    (maximums, patterns, enums, unions), and is the same on every call."""
     model = load_service_model(service)
     for name in model.shape_names:
-        sample(model.shape_for(name))
+        shape = model.shape_for(name)
+        value = sample(shape, full)
+        report = ParamValidator().validate(value, shape)
+        assert not report.has_errors(), report.generate_report()
+        assert constraint_errors(shape_info(service, shape), value, name) == []
+        assert sample(shape, full) == value, name
 
 
 def test_violations_are_deterministic() -> None:

@@ -177,7 +177,8 @@ def test_header_whitespace_is_collapsed() -> None:
 
 def test_non_ascii_and_reserved_query_values() -> None:
     params = {"q": "é ü+&=/", "b": "", "a": "~x"}
-    assert verify_request(_signed("GET", "/domains", b"", params=params), CREDENTIALS, _now())
+    caller = verify_request(_signed("GET", "/domains", b"", params=params), CREDENTIALS, _now())
+    assert (caller.account, caller.region) == ("123456789012", "eu-west-1")
 
 
 def test_matching_declared_payload_hash_is_accepted() -> None:
@@ -187,7 +188,7 @@ def test_matching_declared_payload_hash_is_accepted() -> None:
         headers={"X-Amz-Content-SHA256": hashlib.sha256(body).hexdigest()},
     )  # fmt: skip
     SigV4Auth(Credentials("AKID", "secret"), "profile", "us-east-1").add_auth(request)
-    assert verify_request(_received(request), CREDENTIALS, _now()).account
+    assert verify_request(_received(request), CREDENTIALS, _now()).account == "123456789012"
 
 
 def _presigned(expires: int = 3600, **params: str) -> HttpRequest:

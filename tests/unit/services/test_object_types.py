@@ -139,7 +139,11 @@ def test_types_per_domain_quota(services: Services, caller: Caller) -> None:
         services.object_types.put(caller, "d", f"t{i:03d}", simple)
     err = _error(services.object_types.put, caller, "d", "one-too-many", simple)
     assert err.kind is ErrorKind.QUOTA and "100" in err.message
-    services.object_types.put(caller, "d", "t000", simple)  # replacing is not adding
+    # Replacing is not adding: the type takes the new definition and the count stays 100.
+    replaced, _ = services.object_types.put(caller, "d", "t000", {**simple, "Description": "v2"})
+    assert replaced.definition.option("Description") == "v2"
+    items, _ = services.object_types.list(caller, "d", 100, None)
+    assert [i.definition.name for i, _ in items] == [f"t{i:03d}" for i in range(100)]
 
 
 def test_tag_resource_on_object_type_arn(services: Services, caller: Caller) -> None:
