@@ -410,8 +410,11 @@ def stats(conn: Connection, domain_id: int, now: datetime) -> tuple[int, int, in
         .having(func.count() > OBJECTS_PER_METERED_PROFILE)
         .subquery()
     )
+    # Floor division per profile, in SQL: SQLAlchemy compiles ``/`` on integers as true
+    # division (a cast to NUMERIC, or + 0.0 on SQLite), and summing fractions before
+    # truncating overcounts (3 profiles of 190 objects: 5 extra, not 3).
     extra = conn.scalar(
-        select(func.coalesce(func.sum((per_profile.c.n - 1) / OBJECTS_PER_METERED_PROFILE), 0))
+        select(func.coalesce(func.sum((per_profile.c.n - 1) // OBJECTS_PER_METERED_PROFILE), 0))
     )
     return int(count), int(size), int(extra or 0)
 

@@ -421,6 +421,25 @@ def test_stats_size_and_metering(services: Services, caller: Caller, domain: str
                                   for i in range(201))  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("objects_per_profile", "metered"),
+    [([190, 190, 190], 6), ([101, 150, 190, 199, 250, 100, 1], 13)],
+    ids=["three-of-190", "mixed"],
+)
+def test_metering_counts_each_profile_in_whole_hundreds(
+    services: Services, caller: Caller, domain: str, objects_per_profile: list[int], metered: int
+) -> None:
+    """Each profile adds (n - 1) // 100 on its own: 3 x 190 objects bill 6 profiles, not the
+    8 that summing fractions (3 x 1.89) before truncating gives."""
+    for p, n in enumerate(objects_per_profile):
+        lines = [json.dumps({"id": f"p{p}o{i}", "email": f"p{p}@example.com"}) for i in range(n)]
+        services.objects.put_many(caller, "d", "crm", lines)
+    _, stats, _ = services.domains.get(caller, "d")
+    assert stats.profile_count == len(objects_per_profile)
+    assert stats.object_count == sum(objects_per_profile)
+    assert stats.metering_profile_count == metered
+
+
 def test_template_type_maps_salesforce_contact(services: Services, caller: Caller) -> None:
     services.domains.create(caller, "d", 30, {}, None)
     services.object_types.put(
