@@ -28,7 +28,7 @@ class SearchKey:
 @dataclass(frozen=True)
 class Found:
     profile: dict[str, Any]
-    found_by: list[SearchKey]  # for each searched key, the values this profile matched
+    found_by: list[SearchKey]  # the request's keys that found this profile, as sent
 
 
 # (conn, domain_id, key_name, values) -> the values to look up (object types normalise them).
@@ -58,12 +58,13 @@ class SearchService:
         scope = f"SearchProfiles:{caller.account}:{caller.region}:{domain}:{fingerprint}"
         with self.database.read() as conn:
             record = require_domain(conn, caller, domain)
+            looked_up = keys
             if self.expand_values is not None:
-                keys = [
+                looked_up = [
                     SearchKey(k.name, tuple(self.expand_values(conn, record.id, k.name, k.values)))
                     for k in keys
                 ]
-            conditions = [(k.name, list(k.values)) for k in keys]
+            conditions = [(k.name, list(k.values)) for k in looked_up]
             rows, next_token = self.pager.page(
                 conn,
                 repo.search_query(len(conditions), match_all),
@@ -74,19 +75,30 @@ class SearchService:
             )
             page_ids = [row.profile_id for row in rows]
             documents = repo.get_documents(conn, record.id, page_ids)
-            matched = repo.matched_keys(conn, record.id, page_ids, conditions)
-        by_profile: dict[str, dict[str, list[str]]] = {}
+            # AND: every key found each profile, so no look-up is needed to say which.
+            matched = [] if match_all else repo.matched_keys(conn, record.id, page_ids, conditions)
+        hits: dict[str, set[tuple[str, str]]] = {}
         for profile_id, name, value in matched:
-            by_profile.setdefault(profile_id, {}).setdefault(name, []).append(value)
+            hits.setdefault(profile_id, set()).add((name, value))
         results = []
         for profile_id in page_ids:
             if profile_id not in documents:
                 continue  # deleted between the two reads of this snapshot's page: skip
-            hits = by_profile.get(profile_id, {})
-            found_by = [
-                SearchKey(k.name, tuple(v for v in k.values if v in hits.get(k.name, ())))
-                for k in keys
-                if any(v in hits.get(k.name, ()) for v in k.values)
-            ]
+            if match_all:
+                found_by = list(keys)
+            else:
+                found_by = _found_by(keys, looked_up, hits.get(profile_id, set()))
             results.append(Found(with_id(profile_id, documents[profile_id]), found_by))
         return results, next_token
+
+
+def _found_by(
+    keys: Sequence[SearchKey], looked_up: Sequence[SearchKey], hits: set[tuple[str, str]]
+) -> list[SearchKey]:
+    """FoundByItems of an OR search: each key of the request, with the values the client sent
+    (never the normalised forms looked up beside them), of which a looked-up value matched."""
+    return [
+        sent
+        for sent, used in zip(keys, looked_up, strict=True)
+        if any((used.name, v) in hits for v in used.values)
+    ]

@@ -167,6 +167,30 @@ def test_profile_keys_and_search(cp: Any, domain: str) -> None:
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
+def test_found_by_items_are_the_request_keys_as_sent(cp: Any, domain: str) -> None:
+    """FoundByItems repeats the request's key-value(s) pairs (all of them for AND; those that
+    found the profile for OR) with the client's values, never the normalised forms searched."""
+    a = cp.create_profile(DomainName=domain, MobilePhoneNumber="+12065550100", AccountNumber="A1")
+    b = cp.create_profile(DomainName=domain, AccountNumber="A2")
+    a, b = a["ProfileId"], b["ProfileId"]
+    phone = {"KeyName": "_phone", "Values": ["(206) 555-0100"]}
+    accounts = {"KeyName": "_account", "Values": ["A1", "A3"]}
+
+    alone = cp.search_profiles(DomainName=domain, **phone)["Items"]
+    assert [(p["ProfileId"], p["FoundByItems"]) for p in alone] == [(a, [phone])]
+
+    both = cp.search_profiles(
+        DomainName=domain, **accounts, AdditionalSearchKeys=[phone], LogicalOperator="AND"
+    )["Items"]
+    assert [(p["ProfileId"], p["FoundByItems"]) for p in both] == [(a, [accounts, phone])]
+
+    other = {"KeyName": "_account", "Values": ["A2"]}
+    either = cp.search_profiles(
+        DomainName=domain, **phone, AdditionalSearchKeys=[other], LogicalOperator="OR"
+    )["Items"]
+    assert {p["ProfileId"]: p["FoundByItems"] for p in either} == {a: [phone], b: [other]}
+
+
 def test_search_paging(cp: Any, domain: str) -> None:
     created = {
         cp.create_profile(DomainName=domain, AccountNumber="group")["ProfileId"] for _ in range(7)
