@@ -78,7 +78,7 @@ def search_profiles(ctx: RequestContext, req: Params) -> Params:
         ctx.caller,
         req["DomainName"],
         keys,
-        match_all=req.get("LogicalOperator", "AND") == "AND",
+        match_all=req.get("LogicalOperator") == "AND",  # OR when absent, as the model says
         max_results=req.get("MaxResults"),
         token=req.get("NextToken"),
     )

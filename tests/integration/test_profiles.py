@@ -191,6 +191,20 @@ def test_found_by_items_are_the_request_keys_as_sent(cp: Any, domain: str) -> No
     assert {p["ProfileId"]: p["FoundByItems"] for p in either} == {a: [phone], b: [other]}
 
 
+def test_search_without_logical_operator_is_or(cp: Any, domain: str) -> None:
+    """The model: "The OR relationship is the default behavior if this parameter is not
+    included in the request"."""
+    a = cp.create_profile(DomainName=domain, AccountNumber="A1")["ProfileId"]
+    b = cp.create_profile(DomainName=domain, AccountNumber="A2")["ProfileId"]
+    found = cp.search_profiles(
+        DomainName=domain,
+        KeyName="_account",
+        Values=["A1"],
+        AdditionalSearchKeys=[{"KeyName": "_account", "Values": ["A2"]}],
+    )["Items"]
+    assert sorted(p["ProfileId"] for p in found) == sorted([a, b])
+
+
 def test_search_paging(cp: Any, domain: str) -> None:
     created = {
         cp.create_profile(DomainName=domain, AccountNumber="group")["ProfileId"] for _ in range(7)
