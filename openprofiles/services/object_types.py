@@ -10,7 +10,6 @@ fields of the same ContentTypes in every type, or values would not compare equal
 from __future__ import annotations
 
 import builtins
-import json
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from openprofiles.ingest import (
 )
 from openprofiles.ingest.mapping import map_object, parse_object
 from openprofiles.ingest.object_type import RESERVED_LOOKUP_ONLY_KEYS
+from openprofiles.jsontext import compact, sorted_object
 from openprofiles.services.domains import require_domain
 from openprofiles.services.quotas import quota as quota_limit
 from openprofiles.services.standard_keys import STANDARD_KEY_NAMES, standard_keys
@@ -340,7 +340,7 @@ def _scrub(
     added: list[keys_repo.KeyRow] = []
     for pid, state in states.items():
         document = state.document
-        before = json.dumps(document, sort_keys=True)
+        before = sorted_object(document)
         keys_before = standard_keys(pid, document)
         for (member, inner), values in populated[pid].items():
             if inner is None:
@@ -352,9 +352,9 @@ def _scrub(
                 del container[inner]
                 if not container:
                     del document[member]
-        if json.dumps(document, sort_keys=True) == before:
+        if sorted_object(document) == before:
             continue
-        text = json.dumps(document, separators=(",", ":"))
+        text = compact(document)  # as every other writer of profiles: sizes must agree
         updates.append(
             objects_repo.ProfileUpdate(
                 text,

@@ -290,6 +290,26 @@ def test_list_filter_paging_and_delete(services: Services, caller: Caller, domai
     assert _counts(services, caller) == (1, 0)
 
 
+def test_scrubbed_profile_is_stored_as_every_other_writer_stores_it(
+    services: Services, caller: Caller, domain: str
+) -> None:
+    """DeleteProfileObjectType's scrub writes the profile's text as UpdateProfile does, so the
+    domain's TotalSize does not change when the same document is written again."""
+    pid = _put(
+        services, caller, {"id": "z1", "email": "zoe@example.com", "first": "Zoë"}
+    ).profile_id
+    services.profiles.update(caller, "d", pid, {"LastName": "Åberg", "Attributes": {"note": "✓"}})
+    services.object_types.delete(caller, "d", "crm")
+    scrubbed = _profile(services, caller, pid)
+    assert "FirstName" not in scrubbed and scrubbed["LastName"] == "Åberg"
+    _, after_scrub, _ = services.domains.get(caller, "d")
+    services.profiles.update(caller, "d", pid, {"LastName": "Åberg"})
+    _, rewritten, _ = services.domains.get(caller, "d")
+    assert _profile(services, caller, pid) == scrubbed
+    assert after_scrub.object_count == 0
+    assert after_scrub.total_size == rewritten.total_size
+
+
 def test_list_filter_matches_key_values_exactly(
     services: Services, caller: Caller, domain: str
 ) -> None:
