@@ -23,7 +23,6 @@ from openprofiles.ingest.mapping import (
 )
 from openprofiles.ingest.normalise import normalise, normalise_key
 from openprofiles.ingest.object_type import (
-    MAX_KEYS_PER_OBJECT_TYPE,
     FieldDefinition,
     KeyDefinition,
     ObjectTypeDefinition,
@@ -33,7 +32,6 @@ from openprofiles.ingest.targets import IDENTIFIER_OBJECT_TYPES, STANDARD_OBJECT
 __all__ = [
     "IDENTIFIER_OBJECT_TYPES",
     "KEY_VALUE_SEPARATOR",
-    "MAX_KEYS_PER_OBJECT_TYPE",
     "MAX_OBJECT_CHARACTERS",
     "STANDARD_OBJECT_TYPES",
     "ExtractedKey",

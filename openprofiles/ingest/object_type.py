@@ -8,8 +8,8 @@ object type names may); TemplateId excludes Fields and Keys; every key field is 
 Sources read ``_source``; Targets name real standard-object members; one UNIQUE key at most,
 never combined with LOOKUP_ONLY or NEW_ONLY; SECONDARY goes with PROFILE; reserved keys
 (``_profileId``, ``_assetId``, ``_caseId``, ``_orderId``) are LOOKUP_ONLY; a field targeting a
-standard object needs a key carrying that object's identifier; at most 10 key definitions and
-250 fields per type.
+standard object needs a key carrying that object's identifier; at most ``keys_per_object_type``
+key definitions and ``fields_per_object_type`` fields per type (quotas.json).
 
 Not enforced here, because they need the domain: that an ``_``-prefixed key name is a domain key,
 and that a key name reused across types keeps its content types.
@@ -31,12 +31,11 @@ from openprofiles.ingest.targets import (
     parse_target,
 )
 from openprofiles.ingest.timestamps import compile_timestamp_format
+from openprofiles.quotas import quota as quota_limit
 
 if TYPE_CHECKING:
     from openprofiles.ingest.catalogue import TemplateCatalogue
 
-MAX_KEYS_PER_OBJECT_TYPE: Final = 10
-MAX_FIELDS_PER_OBJECT_TYPE: Final = 250
 RESERVED_LOOKUP_ONLY_KEYS: Final = frozenset({"_profileId", "_assetId", "_caseId", "_orderId"})
 _FORBIDDEN_NAMES: Final = frozenset({"Tags", "tags"})
 # Members carried through to GetProfileObjectType unchanged.
@@ -191,10 +190,10 @@ class ObjectTypeDefinition:
 
 
 def _parse_fields(type_name: str, fields_wire: Mapping[str, Any]) -> tuple[FieldDefinition, ...]:
-    if len(fields_wire) > MAX_FIELDS_PER_OBJECT_TYPE:
+    limit = quota_limit("fields_per_object_type")
+    if len(fields_wire) > limit:
         raise quota(
-            f"Fields: {len(fields_wire)} fields exceed the quota of "
-            f"{MAX_FIELDS_PER_OBJECT_TYPE} fields per object type"
+            f"Fields: {len(fields_wire)} fields exceed the quota of {limit} fields per object type"
         )
     parsed: list[FieldDefinition] = []
     for field_name, spec in fields_wire.items():
@@ -229,10 +228,10 @@ def _parse_fields(type_name: str, fields_wire: Mapping[str, Any]) -> tuple[Field
 
 def _parse_keys(keys_wire: Mapping[str, Any]) -> tuple[KeyDefinition, ...]:
     count = sum(len(definitions or []) for definitions in keys_wire.values())
-    if count > MAX_KEYS_PER_OBJECT_TYPE:
+    limit = quota_limit("keys_per_object_type")
+    if count > limit:
         raise quota(
-            f"Keys: {count} key definitions exceed the quota of {MAX_KEYS_PER_OBJECT_TYPE} "
-            "keys per object type"
+            f"Keys: {count} key definitions exceed the quota of {limit} keys per object type"
         )
     parsed: list[KeyDefinition] = []
     for key_name, definitions in keys_wire.items():

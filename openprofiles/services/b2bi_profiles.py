@@ -22,7 +22,7 @@ from openprofiles.clock import Clock
 from openprofiles.context import Caller
 from openprofiles.errors import conflict, invalid, not_found, quota
 from openprofiles.ids import new_b2bi_id
-from openprofiles.services.quotas import quota as quota_limit
+from openprofiles.quotas import quota as quota_limit
 from openprofiles.services.tags import TagService
 from openprofiles.storage.database import Database
 from openprofiles.storage.paging import Pager
@@ -34,7 +34,7 @@ LOGGING_ENABLED = "ENABLED"
 # Guide, "Monitoring AWS B2B Data Interchange with Amazon CloudWatch").
 LOG_GROUP_PREFIX = "/aws/vendedlogs/b2bi/profile/"
 # ServiceQuotaExceededException members. AWS does not publish the Service Quotas code of the
-# profiles quota, so quotaCode names ours (services/quotas.json) rather than invent an L- code.
+# profiles quota, so quotaCode names ours (openprofiles/quotas.json) rather than invent an L- code.
 QUOTA_NAME = "b2bi_profiles_per_account"
 RESOURCE_TYPE = "profile"
 SERVICE_CODE = "b2bi"

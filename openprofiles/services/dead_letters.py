@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 
 from openprofiles.clock import Clock, to_utc
 from openprofiles.context import Caller
+from openprofiles.quotas import quota
 from openprofiles.services.domains import require_domain
-from openprofiles.services.quotas import quota
 from openprofiles.storage.database import Database
 from openprofiles.storage.paging import Pager
 from openprofiles.storage.repositories import dead_letters as repo

@@ -11,7 +11,7 @@ from openprofiles import arns
 from openprofiles.clock import Clock
 from openprofiles.context import Caller
 from openprofiles.errors import conflict, not_found, quota
-from openprofiles.services.quotas import quota as quota_limit
+from openprofiles.quotas import quota as quota_limit
 from openprofiles.services.tags import TagService
 from openprofiles.storage.database import Database
 from openprofiles.storage.paging import Pager

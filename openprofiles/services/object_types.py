@@ -35,8 +35,8 @@ from openprofiles.ingest import (
 from openprofiles.ingest.mapping import map_object, parse_object
 from openprofiles.ingest.object_type import RESERVED_LOOKUP_ONLY_KEYS
 from openprofiles.jsontext import compact, sorted_object
+from openprofiles.quotas import quota as quota_limit
 from openprofiles.services.domains import require_domain
-from openprofiles.services.quotas import quota as quota_limit
 from openprofiles.services.standard_keys import STANDARD_KEY_NAMES, standard_keys
 from openprofiles.services.tags import TagService
 from openprofiles.storage.database import Database

@@ -1,17 +1,5 @@
-"""Service quotas, read from quotas.json (data, not code)."""
+"""The quotas' old import path: services/objects.py and services/container.py still use it."""
 
-from __future__ import annotations
+from openprofiles.quotas import quota
 
-import json
-from functools import cache
-from pathlib import Path
-
-
-@cache
-def _quotas() -> dict[str, int]:
-    data: dict[str, int] = json.loads((Path(__file__).parent / "quotas.json").read_text())
-    return data
-
-
-def quota(name: str) -> int:
-    return _quotas()[name]
+__all__ = ["quota"]

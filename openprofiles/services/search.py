@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openprofiles.context import Caller
+from openprofiles.quotas import quota
 from openprofiles.services.domains import require_domain
 from openprofiles.services.profiles import with_id
-from openprofiles.services.quotas import quota
 from openprofiles.storage.database import Database
 from openprofiles.storage.paging import Pager
 from openprofiles.storage.repositories import profiles as repo

@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 from openprofiles.arns import parse_arn
 from openprofiles.context import Caller
 from openprofiles.errors import ErrorKind, ServiceError, invalid, not_found
-from openprofiles.services.quotas import quota
+from openprofiles.quotas import quota
 from openprofiles.storage.database import Database
 from openprofiles.storage.repositories import tags as repo
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from openprofiles import quotas
 from openprofiles.errors import ErrorKind, ServiceError
 from openprofiles.ingest import (
     ObjectTypeDefinition,
@@ -209,20 +210,43 @@ def test_an_unknown_content_type_is_invalid() -> None:
     assert "Fields.email.ContentType" in rejected("Customer", params(Fields=fields))
 
 
+def _fields(count: int) -> dict[str, Any]:
+    return {f"f{i}": {"Source": f"_source.f{i}"} for i in range(count)}
+
+
+def _keys(count: int) -> dict[str, Any]:
+    return {f"k{i}": [{"StandardIdentifiers": [], "FieldNames": [f"f{i}"]}] for i in range(count)}
+
+
 def test_eleven_keys_exceed_the_quota() -> None:
-    fields = {f"f{i}": {"Source": f"_source.f{i}"} for i in range(11)}
-    keys = {f"k{i}": [{"StandardIdentifiers": [], "FieldNames": [f"f{i}"]}] for i in range(11)}
-    message = rejected("Customer", params(Fields=fields, Keys=keys), ErrorKind.QUOTA)
+    message = rejected("Customer", params(Fields=_fields(11), Keys=_keys(11)), ErrorKind.QUOTA)
     assert "Keys" in message and "10" in message
 
 
 def test_ten_keys_are_within_the_quota() -> None:
-    fields = {f"f{i}": {"Source": f"_source.f{i}"} for i in range(10)}
-    keys = {f"k{i}": [{"StandardIdentifiers": [], "FieldNames": [f"f{i}"]}] for i in range(10)}
-    definition = ObjectTypeDefinition.from_wire("Customer", params(Fields=fields, Keys=keys))
-    assert definition.to_wire()["Keys"] == keys
+    definition = ObjectTypeDefinition.from_wire(
+        "Customer", params(Fields=_fields(10), Keys=_keys(10))
+    )
+    assert definition.to_wire()["Keys"] == _keys(10)
     mapped = map_object(definition, {f"f{i}": f"v{i}" for i in range(10)})
     assert [(key.name, key.value) for key in mapped.keys] == [(f"k{i}", f"v{i}") for i in range(10)]
+
+
+@pytest.mark.parametrize(
+    ("name", "member", "over_limit"),
+    [
+        ("keys_per_object_type", "Keys", {"Keys": _keys(4)}),
+        ("fields_per_object_type", "Fields", {"Fields": _fields(4), "Keys": {}}),
+    ],
+)
+def test_object_type_limits_are_read_from_quotas_json(
+    monkeypatch: pytest.MonkeyPatch, name: str, member: str, over_limit: dict[str, Any]
+) -> None:
+    """quotas.json is the one source of the limits: a changed file changes what is refused."""
+    monkeypatch.setitem(quotas._quotas(), name, 3)
+    message = rejected("Customer", {"Description": "d", "Fields": _fields(4), **over_limit},
+                       ErrorKind.QUOTA)  # fmt: skip
+    assert message.startswith(f"{member}: 4 ") and "quota of 3 " in message
 
 
 def test_two_unique_keys_are_invalid() -> None:
