@@ -25,7 +25,7 @@ from openprofiles.ids import new_b2bi_id
 from openprofiles.quotas import quota as quota_limit
 from openprofiles.services.tags import TagService
 from openprofiles.storage.database import Database
-from openprofiles.storage.paging import Pager
+from openprofiles.storage.paging import Pager, request_scope
 from openprofiles.storage.repositories import b2bi_profiles as repo
 from openprofiles.storage.repositories.b2bi_profiles import B2biProfileRecord
 
@@ -149,7 +149,7 @@ class B2biProfileService:
     ) -> tuple[list[B2biProfileRecord], str | None]:
         """One page of the caller's profiles (by profile id) and the next token."""
         limit = max_results or quota_limit("list_max_results_default")
-        scope = f"b2bi:ListProfiles:{caller.account}:{caller.region}"
+        scope = request_scope("b2bi:ListProfiles", caller.account, caller.region)
         with self.database.read() as conn:
             rows, next_token = self.pager.page(
                 conn,

@@ -28,7 +28,7 @@ from openprofiles.context import Caller
 from openprofiles.quotas import quota
 from openprofiles.services.domains import require_domain
 from openprofiles.storage.database import Database
-from openprofiles.storage.paging import Pager
+from openprofiles.storage.paging import Pager, request_scope
 from openprofiles.storage.repositories import dead_letters as repo
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class DeadLetterService:
     ) -> tuple[list[DeadLetter], str | None]:
         """The domain's dead letters, oldest first, one page at a time."""
         limit = max_results or quota("list_max_results_default")
-        scope = f"ListDeadLetters:{caller.account}:{caller.region}:{domain}"
+        scope = request_scope("ListDeadLetters", caller.account, caller.region, domain)
         with self.database.read() as conn:
             record = require_domain(conn, caller, domain)
             query = repo.list_query(record.id)

@@ -14,7 +14,7 @@ from openprofiles.errors import conflict, not_found, quota
 from openprofiles.quotas import quota as quota_limit
 from openprofiles.services.tags import TagService
 from openprofiles.storage.database import Database
-from openprofiles.storage.paging import Pager
+from openprofiles.storage.paging import Pager, request_scope
 from openprofiles.storage.repositories import domains as repo
 from openprofiles.storage.repositories import profile_objects as object_repo
 from openprofiles.storage.repositories.domains import DomainRecord
@@ -142,7 +142,7 @@ class DomainService:
     ) -> tuple[list[tuple[Any, dict[str, str]]], str | None]:
         """One page of (row with name, created_at, updated_at; tags) and the next token."""
         limit = max_results or quota_limit("list_max_results_default")
-        scope = f"ListDomains:{caller.account}:{caller.region}"
+        scope = request_scope("ListDomains", caller.account, caller.region)
         with self.database.read() as conn:
             query = repo.list_query(caller.account, caller.region)
             rows, next_token = self.pager.page(

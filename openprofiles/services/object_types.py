@@ -40,7 +40,7 @@ from openprofiles.services.domains import require_domain
 from openprofiles.services.standard_keys import STANDARD_KEY_NAMES, standard_keys
 from openprofiles.services.tags import TagService
 from openprofiles.storage.database import Database
-from openprofiles.storage.paging import Pager
+from openprofiles.storage.paging import Pager, request_scope
 from openprofiles.storage.repositories import object_types as repo
 from openprofiles.storage.repositories import profile_keys as keys_repo
 from openprofiles.storage.repositories import profile_objects as objects_repo
@@ -198,7 +198,7 @@ class ObjectTypeService:
         self, caller: Caller, domain: str, max_results: int | None, token: str | None
     ) -> tuple[list[tuple[ObjectType, dict[str, str]]], str | None]:
         limit = max_results or quota_limit("list_max_results_default")
-        scope = f"ListProfileObjectTypes:{caller.account}:{caller.region}:{domain}"
+        scope = request_scope("ListProfileObjectTypes", caller.account, caller.region, domain)
         with self.database.read() as conn:
             record = require_domain(conn, caller, domain)
             query = repo.list_query(record.id)
@@ -238,7 +238,7 @@ class ObjectTypeService:
         self, max_results: int | None, token: str | None
     ) -> tuple[builtins.list[dict[str, str]], str | None]:
         limit = max_results or quota_limit("list_max_results_default")
-        scope = "ListProfileObjectTypeTemplates"
+        scope = request_scope("ListProfileObjectTypeTemplates")
         after = self.pager.decode(token, scope)
         items = list_templates()
         if after:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +13,7 @@ from openprofiles.quotas import quota
 from openprofiles.services.domains import require_domain
 from openprofiles.services.profiles import with_id
 from openprofiles.storage.database import Database
-from openprofiles.storage.paging import Pager
+from openprofiles.storage.paging import Pager, request_scope
 from openprofiles.storage.repositories import profiles as repo
 
 
@@ -52,10 +50,9 @@ class SearchService:
     ) -> tuple[list[Found], str | None]:
         limit = max_results or quota("search_max_results_default")
         searched = [(k.name, list(k.values)) for k in keys]
-        fingerprint = hashlib.sha256(
-            json.dumps([searched, match_all], sort_keys=True).encode()
-        ).hexdigest()
-        scope = f"SearchProfiles:{caller.account}:{caller.region}:{domain}:{fingerprint}"
+        scope = request_scope(
+            "SearchProfiles", caller.account, caller.region, domain, searched, match_all
+        )
         with self.database.read() as conn:
             record = require_domain(conn, caller, domain)
             looked_up = keys

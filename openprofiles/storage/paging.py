@@ -1,10 +1,10 @@
 """Paging, in one place: opaque, signed NextTokens over keyset pagination.
 
-A token names the last row a page returned (its sort key), the query it belongs to (a scope
-string: operation and parameters) and when it was issued, signed with a per-database secret.
+A token names the last row a page returned (its sort key), the request it belongs to (its
+scope, from :func:`request_scope`) and when it was issued, signed with a per-database secret.
 Keyset pages stay stable while rows are inserted (no row is skipped or repeated), and a token
 that was forged, altered, used with other parameters or is older than a day is refused with a
-400 naming NextToken.
+400 naming NextToken. The page size is not one of those parameters: see :func:`request_scope`.
 """
 
 from __future__ import annotations
@@ -58,6 +58,17 @@ def load_secret(database: Database) -> bytes:
             )
     assert value is not None
     return bytes.fromhex(value)
+
+
+def request_scope(operation: str, *parameters: Any) -> str:
+    """The scope of ``operation``'s tokens: the operation and its request's parameters (JSON
+    values; the caller's account and region among them), every one but the page size.
+
+    So a token continues its listing when only MaxResults changes between pages, which is
+    harmless with keyset pages and which clients do (the AWS CLI's ``--page-size`` with
+    ``--max-items``), and is refused when any other parameter changes.
+    """
+    return json.dumps([operation, *parameters], sort_keys=True, separators=(",", ":"))
 
 
 class Pager:
