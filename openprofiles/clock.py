@@ -30,3 +30,10 @@ def to_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def iso_utc(value: datetime) -> str:
+    """ISO 8601 text in UTC to the microsecond, always six digits (``isoformat`` drops them
+    when they are zero): ``2026-11-25T12:00:00.000000Z``. openprofiles' own API and its
+    dead-letter messages use it; AWS operations format their timestamps as their models say."""
+    return to_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+from openprofiles.clock import iso_utc
 from openprofiles.errors import invalid
 from openprofiles.handlers.context import RequestContext
 from openprofiles.handlers.registry import CUSTOMER_PROFILES, Params, combined, operation
@@ -90,7 +91,7 @@ def list_dead_letters(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
 
     ``params``: DomainName, and optionally MaxResults (1-100) and NextToken. Answers
     ``{"Items": [{"Id", "ObjectTypeName", "Object", "Reason", "CreatedAt"}], "NextToken"}``
-    with CreatedAt as ISO 8601 UTC text.
+    with CreatedAt as ISO 8601 UTC text to the microsecond (:func:`openprofiles.clock.iso_utc`).
     """
     max_results = params.get("MaxResults")
     if max_results is not None:
@@ -111,7 +112,7 @@ def list_dead_letters(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
                 "ObjectTypeName": entry.object_type,
                 "Object": entry.object,
                 "Reason": entry.reason,
-                "CreatedAt": entry.created_at.isoformat().replace("+00:00", "Z"),
+                "CreatedAt": iso_utc(entry.created_at),
             }
             for entry in entries
         ]

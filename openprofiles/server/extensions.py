@@ -26,6 +26,8 @@ from openprofiles.protocol.serializer import serialize_error
 
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
 _QUERY_NAMES = {"max-results": "MaxResults", "next-token": "NextToken"}
+_SENT_NAMES = {member: query for query, member in _QUERY_NAMES.items()}
+_MEMBERS = re.compile(r"\b(" + "|".join(_SENT_NAMES) + r")\b")
 
 
 def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
@@ -78,6 +80,13 @@ class Extensions:
                 json.dumps(output).encode(),
             )
         except ServiceError as exc:
-            response = serialize_error(CUSTOMER_PROFILES, exc, request_id)
+            response = serialize_error(CUSTOMER_PROFILES, _as_sent(exc), request_id)
         response.operation = name
         return response
+
+
+def _as_sent(error: ServiceError) -> ServiceError:
+    """``error`` naming the query parameters as the client sent them (``max-results``, not
+    ``MaxResults``): handlers and the pager name them as the AWS operations' members."""
+    message = _MEMBERS.sub(lambda m: _SENT_NAMES[m.group(1)], error.message)
+    return ServiceError(error.kind, message, **error.fields)

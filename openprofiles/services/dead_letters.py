@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from openprofiles.clock import Clock, to_utc
+from openprofiles.clock import Clock, iso_utc, to_utc
 from openprofiles.context import Caller
 from openprofiles.quotas import quota
 from openprofiles.services.domains import require_domain
@@ -67,7 +67,7 @@ class Outgoing:
                 "ObjectTypeName": self.object_type,
                 "Object": self.object,
                 "Reason": self.reason,
-                "CreatedAt": self.created_at.isoformat(),
+                "CreatedAt": iso_utc(self.created_at),
             }
         )
 

@@ -20,6 +20,7 @@ from openprofiles.services.object_batch import PutResult
 from openprofiles.services.object_prepare import prepare_all
 from openprofiles.services.search import SearchKey
 from openprofiles.services.standard_keys import standard_keys
+from tests.support.docs import json_blocks, same_shape
 
 
 def _crm_type(allow: bool = True, **extra: Any) -> dict[str, Any]:
@@ -643,6 +644,10 @@ def test_dead_letters_go_to_an_sqs_queue(
         services.dead_letters.flush(30)
         messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=5)["Messages"]
         body = json.loads(messages[0]["Body"])
+        _, documented = json_blocks("dead-letters.md")
+        assert set(body) == set(documented)
+        assert same_shape(documented["CreatedAt"]).fullmatch(body["CreatedAt"])
+        assert body["CreatedAt"] == "2026-11-25T12:00:00.000000Z"  # the fixed clock's time
         assert body["DomainName"] == "d" and body["ObjectTypeName"] == "strict"
         assert (
             json.loads(body["Object"])["id"] == "lost" and "AllowProfileCreation" in body["Reason"]
