@@ -117,12 +117,24 @@ def test_a_later_object_moves_the_standard_keys_it_changes(cp: Any, domain: str)
 
 
 def test_ambiguous_key_creates_a_new_profile(cp: Any, domain: str) -> None:
+    """As the README says: each object whose only matching key several profiles hold adds one
+    more profile holding it."""
     a = cp.create_profile(DomainName=domain, EmailAddress="shared@example.com")["ProfileId"]
     b = cp.create_profile(DomainName=domain, EmailAddress="shared@example.com")["ProfileId"]
     _put(cp, domain, {"id": "c1", "email": "shared@example.com"})
     [placed] = _find(cp, domain, "contactId", "c1")
     assert placed["ProfileId"] not in (a, b)
     assert _stats(cp, domain)["ProfileCount"] == 3
+    _put(cp, domain, {"id": "c2", "email": "Shared@Example.com"})
+    assert _stats(cp, domain)["ProfileCount"] == 4
+    assert len(_find(cp, domain, "_email", "shared@example.com")) == 4
+
+
+def test_an_inferred_profiles_phone_is_e164(cp: Any, domain: str) -> None:
+    """The README's example of normalisation."""
+    _put(cp, domain, {"id": "c1", "email": "p@example.com", "phone": "+1 206 555 0100"})
+    [profile] = _find(cp, domain, "contactId", "c1")
+    assert profile["PhoneNumber"] == "+12065550100"
 
 
 def test_no_profile_creation_leaves_one_dead_letter(live_server: Any, cp: Any, domain: str) -> None:
