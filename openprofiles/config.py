@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 DEFAULT_CREDENTIALS = "test:test:000000000000"
+_REGION_NAME = re.compile(r"[a-z]+(-[a-z]+)*-[0-9]+")  # us-east-1, eusc-de-east-1
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,17 @@ def parse_credentials(text: str) -> dict[str, Credential]:
     return result
 
 
+def parse_regions(text: str) -> tuple[str, ...]:
+    """Parse ``us-east-1,eu-west-1`` into region names, each checked for a region's shape."""
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    for name in names:
+        if not _REGION_NAME.fullmatch(name):
+            raise ValueError(f"region {name!r} is not a region name such as us-east-1")
+    if not names:
+        raise ValueError("no regions configured")
+    return names
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -47,6 +60,8 @@ class Settings:
     database_url: str | None = None  # None: SQLite at {data_dir}/openprofiles.db
     credentials: str = DEFAULT_CREDENTIALS
     log_level: str = "info"
+    # Regions a request may be signed for, comma-separated; None: the aws partition's.
+    regions: str | None = None
     access_log: bool = True
     # Secret for signing paging tokens; derived from the database location when unset so a
     # restarted server still accepts tokens it handed out.
@@ -62,6 +77,10 @@ class Settings:
     @property
     def credential_map(self) -> dict[str, Credential]:
         return parse_credentials(self.credentials)
+
+    @property
+    def region_list(self) -> tuple[str, ...] | None:
+        return parse_regions(self.regions) if self.regions is not None else None
 
     @property
     def uses_default_credentials(self) -> bool:
@@ -88,6 +107,7 @@ def load_settings(
             values[key] = _coerce(key, value) if isinstance(value, str) else value
     settings = replace(Settings(), **values)
     settings.credential_map  # noqa: B018  - fail early on a malformed credential list
+    settings.region_list  # noqa: B018  - and on a malformed region list
     return settings
 
 

@@ -67,6 +67,9 @@ def _redacted(url: str) -> str:
 @_with_common
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
               help="[env OPENPROFILES_LOG_LEVEL; default info]")  # fmt: skip
+@click.option("--regions",
+              help="Regions requests may be signed for, comma-separated [env OPENPROFILES_REGIONS; "
+              "default every region of the aws partition].")  # fmt: skip
 def serve_command(**flags: Any) -> None:
     """Serve the Customer Profiles and B2B Data Interchange APIs."""
     settings = _load(flags)

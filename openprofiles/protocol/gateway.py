@@ -12,7 +12,7 @@ import functools
 import importlib
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any, cast
 
@@ -25,15 +25,16 @@ from openprofiles.errors import ErrorKind, ServiceError
 from openprofiles.handlers.context import RequestContext
 from openprofiles.handlers.registry import Combiner, find_combiner, find_handler
 from openprofiles.protocol.http import HttpRequest, HttpResponse
-from openprofiles.protocol.models import B2BI, CUSTOMER_PROFILES
+from openprofiles.protocol.models import B2BI, CUSTOMER_PROFILES, SERVICES
 from openprofiles.protocol.parser import parse_json_request, parse_rest_request
 from openprofiles.protocol.router import rest_router, target_router
+from openprofiles.protocol.scope import CredentialScope, credential_scope
 from openprofiles.protocol.serializer import serialize_error, serialize_output
 from openprofiles.protocol.validator import validate
 
 log = logging.getLogger(__name__)
 
-Authenticate = Callable[[HttpRequest, Mapping[str, Credential], datetime], Caller]
+Authenticate = Callable[[HttpRequest, Mapping[str, Credential], CredentialScope, datetime], Caller]
 
 # On SQLite, handlers run on the event loop's thread: SQLite takes one writer at a time anyway
 # and answers in well under a millisecond, and handing each call to a worker thread cost more
@@ -50,12 +51,15 @@ _B2BI_TARGET_PREFIX = "B2BI."
 
 
 def verify_sigv4(
-    request: HttpRequest, credentials: Mapping[str, Credential], now: datetime
+    request: HttpRequest,
+    credentials: Mapping[str, Credential],
+    expected: CredentialScope,
+    now: datetime,
 ) -> Caller:
     """The default authenticator: ``openprofiles.protocol.sigv4.verify_request``."""
     # Imported on first use so the protocol layer loads without the SigV4 module.
     module = importlib.import_module("openprofiles.protocol.sigv4")
-    return cast(Authenticate, module.verify_request)(request, credentials, now)
+    return cast(Authenticate, module.verify_request)(request, credentials, expected, now)
 
 
 def service_of(request: HttpRequest) -> str:
@@ -73,11 +77,14 @@ class Gateway:
         credentials: Mapping[str, Credential],
         clock: Clock | None = None,
         authenticate: Authenticate = verify_sigv4,
+        regions: Collection[str] | None = None,
     ) -> None:
+        """``regions``: those a request may be signed for; None for the aws partition's."""
         self.services = services
         self.credentials = credentials
         self.clock: Clock = clock or SystemClock()
         self.authenticate = authenticate
+        self.scopes = {service: credential_scope(service, regions) for service in SERVICES}
         self.database: Any = getattr(services, "database", None)
         self.inline = getattr(self.database, "dialect", None) == "sqlite"
         self._grouping = False
@@ -91,7 +98,7 @@ class Gateway:
         operation = ""
         account = ""
         try:
-            caller = self.authenticate(request, self.credentials, self.clock.now())
+            caller = self.caller_of(request, service)
             account = caller.account
             operation, params = _route_and_parse(service, request)
             handler = find_handler(service, operation)
@@ -121,6 +128,10 @@ class Gateway:
         response.operation = operation
         response.account = account
         return response
+
+    def caller_of(self, request: HttpRequest, service: str) -> Caller:
+        """Who sent ``request``, signed for ``service``; ServiceError (403) if it is not so."""
+        return self.authenticate(request, self.credentials, self.scopes[service], self.clock.now())
 
     def _group_commits(self) -> None:
         if not self._grouping:

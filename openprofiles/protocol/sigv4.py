@@ -7,7 +7,8 @@ removed and is encoded once more (botocore's ``SigV4Auth``); query parameters ar
 signed headers' values are trimmed with inner whitespace collapsed; the payload hash is the
 SHA-256 of the body (an ``x-amz-content-sha256`` header must equal it). A header-signed request
 must be within 15 minutes of the server's clock; a presigned one must not be from more than 15
-minutes in the future nor used after its ``X-Amz-Expires``.
+minutes in the future nor used after its ``X-Amz-Expires``. Before any of that, the credential
+scope must name the operation's service and a known region (:mod:`openprofiles.protocol.scope`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from openprofiles.config import Credential
 from openprofiles.context import Caller
 from openprofiles.errors import ErrorKind, ServiceError
 from openprofiles.protocol.http import HttpRequest
+from openprofiles.protocol.scope import CredentialScope
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = timedelta(minutes=15)
@@ -114,9 +116,15 @@ def _parse_authorization(header: str) -> tuple[str, list[str], str]:
 
 
 def verify_request(
-    request: HttpRequest, credentials: Mapping[str, Credential], now: datetime
+    request: HttpRequest,
+    credentials: Mapping[str, Credential],
+    expected: CredentialScope,
+    now: datetime,
 ) -> Caller:
-    """The caller a correctly signed request comes from; ServiceError (403) otherwise."""
+    """The caller a correctly signed request comes from; ServiceError (403) otherwise.
+
+    ``expected``: the service the request must be signed for and the regions it may name.
+    """
     headers = request.headers
     authorization = headers.get("authorization")
     # The query is only decoded for the presigned form; the header form is the hot path.
@@ -143,6 +151,15 @@ def verify_request(
             "Credential should be scoped to a valid region, service and aws4_request."
         )
     access_key, date, region, service, _ = scope
+    if service != expected.service:
+        raise _invalid_signature(
+            f"Credential should be scoped to correct service: '{expected.service}'."
+        )
+    if region not in expected.regions:
+        raise _invalid_signature(
+            f"Credential should be scoped to a valid region. {region!r} is not one this server "
+            f"knows: sign for {expected.regions_text}."
+        )
     known = credentials.get(access_key)
     if known is None:
         raise _error(
@@ -183,8 +200,8 @@ def verify_request(
     for payload_hash in payload_hashes:
         canonical_request = f"{head}\n{payload_hash}"
         string_to_sign = prefix + hashlib.sha256(canonical_request.encode()).hexdigest()
-        expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
-        if hmac.compare_digest(expected.encode(), signature.encode()):
+        computed = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+        if hmac.compare_digest(computed.encode(), signature.encode()):
             return Caller(account=known.account, region=region, access_key=access_key)
     raise _invalid_signature()
 

@@ -74,7 +74,9 @@ class App:
 
         self._database = Database.open(self.settings.effective_database_url)
         services = Services(self._database, self.settings, self.clock)
-        self.gateway = Gateway(services, self.settings.credential_map, self.clock)
+        self.gateway = Gateway(
+            services, self.settings.credential_map, self.clock, regions=self.settings.region_list
+        )
         self.extensions = Extensions(self.gateway)
         self._expiry = ExpiryWorker(services.objects.purge_expired)
         self._expiry.start()

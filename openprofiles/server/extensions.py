@@ -2,7 +2,8 @@
 
 Routes are data: (method, path pattern) -> handler taking (ctx, params). Path labels and
 query parameters (``max-results`` -> MaxResults, ``next-token`` -> NextToken) become params.
-Errors are customer-profiles-shaped.
+Requests are signed for customer-profiles (service ``profile``) and errors are
+customer-profiles-shaped.
 """
 
 from __future__ import annotations
@@ -66,9 +67,7 @@ class Extensions:
                     f"No openprofiles endpoint {request.method} {request.path}",
                 )
             name, handler, match = found
-            caller = self.gateway.authenticate(
-                request, self.gateway.credentials, self.gateway.clock.now()
-            )
+            caller = self.gateway.caller_of(request, CUSTOMER_PROFILES)
             params: dict[str, Any] = {k: unquote(v) for k, v in match.groupdict().items()}
             for key, value in parse_qsl(request.query_string):
                 params[_QUERY_NAMES.get(key, key)] = value

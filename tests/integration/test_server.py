@@ -146,6 +146,54 @@ def test_authentication_errors(live_server: LiveServer) -> None:
         assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
 
+def _scope_refusal(response: tuple[int, dict[str, str], bytes]) -> str:
+    status, headers, body = response
+    assert (status, headers["x-amzn-errortype"]) == (403, "InvalidSignatureException"), body
+    message: str = json.loads(body).get("Message") or json.loads(body)["message"]
+    return message
+
+
+def test_the_credential_scope_names_the_service_and_a_real_region(
+    live_server: LiveServer,
+) -> None:
+    """Raw signed requests: signed for another service or a region that does not exist, each
+    is refused as AWS refuses it, on AWS operations, b2bi and the /_openprofiles/ extensions."""
+    endpoint = live_server.endpoint
+    live_server.client().create_domain(DomainName="d", DefaultExpirationDays=1)
+    b2bi_headers = {
+        "X-Amz-Target": "B2BI.ListProfiles",
+        "Content-Type": "application/x-amz-json-1.0",
+    }
+
+    def b2bi(service: str) -> tuple[int, dict[str, str], bytes]:
+        return signed_request(endpoint, "POST", "/", body=b"{}", headers=b2bi_headers,
+                              service=service)  # fmt: skip
+
+    letters = "/_openprofiles/domains/d/dead-letters"
+
+    assert signed_request(endpoint, "GET", "/domains")[0] == 200
+    assert b2bi("b2bi")[0] == 200
+    assert signed_request(endpoint, "GET", letters)[0] == 200
+    for path in ("/domains", letters):
+        assert _scope_refusal(signed_request(endpoint, "GET", path, service="s3")) == (
+            "Credential should be scoped to correct service: 'profile'."
+        )
+        refused = _scope_refusal(signed_request(endpoint, "GET", path, region="mars-north-9"))
+        assert refused.startswith("Credential should be scoped to a valid region.")
+    assert _scope_refusal(b2bi("profile")) == (
+        "Credential should be scoped to correct service: 'b2bi'."
+    )
+
+
+def test_a_configured_region_list_is_honoured(database_url: str, tmp_path: Path) -> None:
+    env = {"OPENPROFILES_REGIONS": "eu-west-1,ap-southeast-2"}
+    with running_server(database_url, tmp_path / "data", env) as server:
+        for region in ("eu-west-1", "ap-southeast-2"):
+            assert signed_request(server.endpoint, "GET", "/domains", region=region)[0] == 200
+        refused = _scope_refusal(signed_request(server.endpoint, "GET", "/domains"))
+        assert "'us-east-1'" in refused and "one of ap-southeast-2, eu-west-1" in refused
+
+
 def test_unknown_paths_and_bad_json_answer_json(live_server: LiveServer) -> None:
     for path in ("/no/such/thing", "/_openprofiles/nothing"):
         status, headers, body = signed_request(live_server.endpoint, "GET", path)

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from openprofiles import __version__
 from openprofiles.cli.main import cli
 from openprofiles.cli.serve import is_loopback
+from openprofiles.config import load_settings
 
 
 @pytest.mark.parametrize(
@@ -53,6 +54,22 @@ def test_malformed_credentials_are_a_usage_error() -> None:
     result = CliRunner().invoke(cli, ["serve"], env={"OPENPROFILES_CREDENTIALS": "nope"})
     assert result.exit_code == 2
     assert "ACCESS_KEY:SECRET_KEY:ACCOUNT_ID" in result.output
+
+
+@pytest.mark.parametrize("regions", ["us-east-1 eu-west-1", "US-EAST-1", " , "])
+def test_malformed_regions_are_a_usage_error(regions: str) -> None:
+    for args, env in [(["serve", "--regions", regions], {}),
+                      (["serve"], {"OPENPROFILES_REGIONS": regions})]:  # fmt: skip
+        result = CliRunner().invoke(cli, args, env=env)
+        assert result.exit_code == 2, result.output
+        assert "region" in result.output
+
+
+def test_regions_flag_and_setting() -> None:
+    assert load_settings(environ={}).region_list is None  # the aws partition's
+    env = {"OPENPROFILES_REGIONS": "eu-west-1, us-east-1"}
+    assert load_settings(environ=env).region_list == ("eu-west-1", "us-east-1")
+    assert load_settings({"regions": "eusc-de-east-1"}, env).region_list == ("eusc-de-east-1",)
 
 
 def test_version() -> None:

@@ -20,6 +20,7 @@ from openprofiles.handlers.context import RequestContext
 from openprofiles.protocol.gateway import Gateway
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.protocol.models import B2BI, CUSTOMER_PROFILES, load_service_model
+from openprofiles.protocol.scope import CredentialScope
 from tests.unit.protocol.wire import botocore_parse
 
 CALLER = Caller(account="111122223333", region="eu-west-1", access_key="AKID")
@@ -27,7 +28,10 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _authenticate(
-    request: HttpRequest, credentials: Mapping[str, Credential], now: datetime
+    request: HttpRequest,
+    credentials: Mapping[str, Credential],
+    expected: CredentialScope,
+    now: datetime,
 ) -> Caller:
     assert now == NOW
     if request.headers.get("authorization") == "none":

@@ -14,9 +14,12 @@ from botocore.credentials import Credentials
 from openprofiles.config import parse_credentials
 from openprofiles.errors import ErrorKind, ServiceError
 from openprofiles.protocol.http import HttpRequest
+from openprofiles.protocol.models import B2BI, CUSTOMER_PROFILES
+from openprofiles.protocol.scope import CredentialScope, credential_scope, partition_regions
 from openprofiles.protocol.sigv4 import verify_request
 
 CREDENTIALS = parse_credentials("AKID:secret:123456789012,other:s2:210987654321")
+PROFILE = credential_scope(CUSTOMER_PROFILES)
 ENDPOINT = "http://127.0.0.1:4599"
 
 
@@ -54,12 +57,12 @@ def _now() -> datetime:
 
 def _kind(request: HttpRequest, now: datetime | None = None) -> ErrorKind:
     with pytest.raises(ServiceError) as err:
-        verify_request(request, CREDENTIALS, now or _now())
+        verify_request(request, CREDENTIALS, PROFILE, now or _now())
     return err.value.kind
 
 
 def test_header_signature_gives_the_caller() -> None:
-    caller = verify_request(_signed(), CREDENTIALS, _now())
+    caller = verify_request(_signed(), CREDENTIALS, PROFILE, _now())
     assert (caller.account, caller.region, caller.access_key) == (
         "123456789012",
         "eu-west-1",
@@ -72,7 +75,7 @@ def test_get_with_query_and_encoded_arn_label() -> None:
     request = _signed(
         "GET", f"/tags/{arn}", b"", params={"max-results": "5", "next-token": "a b/c"}
     )
-    assert verify_request(request, CREDENTIALS, _now()).account == "123456789012"
+    assert verify_request(request, CREDENTIALS, PROFILE, _now()).account == "123456789012"
 
 
 def test_presigned_query_form() -> None:
@@ -82,7 +85,7 @@ def test_presigned_query_form() -> None:
     )
     received = _received(request)
     assert "X-Amz-Signature" in received.query_string
-    assert verify_request(received, CREDENTIALS, _now()).region == "us-east-1"
+    assert verify_request(received, CREDENTIALS, PROFILE, _now()).region == "us-east-1"
     assert _kind(received, _now() + timedelta(minutes=2)) is ErrorKind.INVALID_SIGNATURE
 
 
@@ -117,9 +120,9 @@ def test_declared_payload_hash_must_match_the_body() -> None:
 
 def test_clock_skew_of_more_than_15_minutes_is_refused() -> None:
     request = _signed()
-    assert verify_request(request, CREDENTIALS, _now() + timedelta(minutes=14)).account
+    assert verify_request(request, CREDENTIALS, PROFILE, _now() + timedelta(minutes=14)).account
     with pytest.raises(ServiceError) as err:
-        verify_request(request, CREDENTIALS, _now() + timedelta(minutes=16))
+        verify_request(request, CREDENTIALS, PROFILE, _now() + timedelta(minutes=16))
     assert err.value.kind is ErrorKind.INVALID_SIGNATURE
     assert "Signature expired" in err.value.message
     assert _kind(request, _now() - timedelta(minutes=16)) is ErrorKind.INVALID_SIGNATURE
@@ -137,14 +140,14 @@ def test_skew_messages_name_both_times() -> None:
     at = _signed_at(request)
     stamp = at.strftime("%Y%m%dT%H%M%SZ")
     with pytest.raises(ServiceError) as late:
-        verify_request(request, CREDENTIALS, at + timedelta(minutes=20))
+        verify_request(request, CREDENTIALS, PROFILE, at + timedelta(minutes=20))
     earliest = (at + timedelta(minutes=5)).strftime("%Y%m%dT%H%M%SZ")
     now = (at + timedelta(minutes=20)).strftime("%Y%m%dT%H%M%SZ")
     assert late.value.message == (
         f"Signature expired: {stamp} is now earlier than {earliest} ({now} - 15 min.)"
     )
     with pytest.raises(ServiceError) as early:
-        verify_request(request, CREDENTIALS, at - timedelta(minutes=20))
+        verify_request(request, CREDENTIALS, PROFILE, at - timedelta(minutes=20))
     assert early.value.message.startswith(f"Signature not yet current: {stamp} is still later")
 
 
@@ -154,14 +157,14 @@ def test_b2bi_json_request_signed_for_b2bi() -> None:
         headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "B2BI.GetProfile"},
     )  # fmt: skip
     SigV4Auth(Credentials("other", "s2"), "b2bi", "us-west-2").add_auth(request)
-    caller = verify_request(_received(request), CREDENTIALS, _now())
+    caller = verify_request(_received(request), CREDENTIALS, credential_scope(B2BI), _now())
     assert (caller.account, caller.region) == ("210987654321", "us-west-2")
 
 
 def test_unnormalised_path_is_signed_normalised() -> None:
     request = _signed("GET", "/domains//d/./profiles/../objects", b"")
     assert request.path == "/domains//d/./profiles/../objects"  # sent as written
-    assert verify_request(request, CREDENTIALS, _now()).access_key == "AKID"
+    assert verify_request(request, CREDENTIALS, PROFILE, _now()).access_key == "AKID"
 
 
 def test_header_whitespace_is_collapsed() -> None:
@@ -172,12 +175,14 @@ def test_header_whitespace_is_collapsed() -> None:
     received = _received(request)
     assert received.headers["x-custom"] == "  a   b  c "
     assert "x-custom" in received.headers["authorization"]
-    assert verify_request(received, CREDENTIALS, _now()).account == "123456789012"
+    assert verify_request(received, CREDENTIALS, PROFILE, _now()).account == "123456789012"
 
 
 def test_non_ascii_and_reserved_query_values() -> None:
     params = {"q": "é ü+&=/", "b": "", "a": "~x"}
-    caller = verify_request(_signed("GET", "/domains", b"", params=params), CREDENTIALS, _now())
+    caller = verify_request(
+        _signed("GET", "/domains", b"", params=params), CREDENTIALS, PROFILE, _now()
+    )
     assert (caller.account, caller.region) == ("123456789012", "eu-west-1")
 
 
@@ -188,7 +193,9 @@ def test_matching_declared_payload_hash_is_accepted() -> None:
         headers={"X-Amz-Content-SHA256": hashlib.sha256(body).hexdigest()},
     )  # fmt: skip
     SigV4Auth(Credentials("AKID", "secret"), "profile", "us-east-1").add_auth(request)
-    assert verify_request(_received(request), CREDENTIALS, _now()).account == "123456789012"
+    assert (
+        verify_request(_received(request), CREDENTIALS, PROFILE, _now()).account == "123456789012"
+    )
 
 
 def _presigned(expires: int = 3600, **params: str) -> HttpRequest:
@@ -202,9 +209,9 @@ def _presigned(expires: int = 3600, **params: str) -> HttpRequest:
 def test_presigned_is_valid_until_it_expires_not_only_15_minutes() -> None:
     request = _presigned(3600)
     at = _signed_at(request)
-    assert verify_request(request, CREDENTIALS, at + timedelta(minutes=59)).account
+    assert verify_request(request, CREDENTIALS, PROFILE, at + timedelta(minutes=59)).account
     with pytest.raises(ServiceError) as err:
-        verify_request(request, CREDENTIALS, at + timedelta(minutes=61))
+        verify_request(request, CREDENTIALS, PROFILE, at + timedelta(minutes=61))
     assert err.value.kind is ErrorKind.INVALID_SIGNATURE
     assert "Signature expired" in err.value.message
     assert _kind(request, at - timedelta(minutes=16)) is ErrorKind.INVALID_SIGNATURE
@@ -233,7 +240,55 @@ def test_unsupported_or_malformed_authorization() -> None:
 def test_signing_keys_are_cached() -> None:
     from openprofiles.protocol.sigv4 import _signing_key
 
-    verify_request(_signed(), CREDENTIALS, _now())
+    verify_request(_signed(), CREDENTIALS, PROFILE, _now())
     hits = _signing_key.cache_info().hits
-    verify_request(_signed(), CREDENTIALS, _now())
+    verify_request(_signed(), CREDENTIALS, PROFILE, _now())
     assert _signing_key.cache_info().hits == hits + 1
+
+
+def _signed_for(service: str, region: str, secret: str = "secret") -> HttpRequest:
+    request = AWSRequest(method="GET", url=ENDPOINT + "/domains")
+    SigV4Auth(Credentials("AKID", secret), service, region).add_auth(request)
+    return _received(request)
+
+
+def _refusal(request: HttpRequest, expected: CredentialScope = PROFILE) -> str:
+    with pytest.raises(ServiceError) as err:
+        verify_request(request, CREDENTIALS, expected, _now())
+    assert err.value.kind is ErrorKind.INVALID_SIGNATURE
+    return err.value.message
+
+
+def test_the_scope_must_name_the_operations_service() -> None:
+    assert _refusal(_signed_for("s3", "us-east-1")) == (
+        "Credential should be scoped to correct service: 'profile'."
+    )
+    b2bi = credential_scope(B2BI)
+    assert _refusal(_signed_for("profile", "us-east-1"), b2bi) == (
+        "Credential should be scoped to correct service: 'b2bi'."
+    )
+    # before the signature is computed: a wrong secret is not what the answer is about
+    assert "correct service" in _refusal(_signed_for("s3", "us-east-1", secret="wrong"))
+
+
+def test_the_scope_must_name_a_region_of_the_aws_partition() -> None:
+    message = _refusal(_signed_for("profile", "mars-north-9"))
+    assert message.startswith("Credential should be scoped to a valid region. 'mars-north-9'")
+    assert "aws partition" in message and "OPENPROFILES_REGIONS" in message
+    assert "valid region" in _refusal(_signed_for("profile", "cn-north-1"))  # arn:aws-cn:
+    for region in ("us-east-1", "eu-west-1", "ap-southeast-2", "sa-east-1"):
+        assert verify_request(_signed_for("profile", region), CREDENTIALS, PROFILE, _now())
+
+
+def test_a_configured_region_list_replaces_the_partitions() -> None:
+    configured = credential_scope(CUSTOMER_PROFILES, ["eu-west-1", "mars-north-9"])
+    caller = verify_request(_signed_for("profile", "mars-north-9"), CREDENTIALS, configured, _now())
+    assert caller.region == "mars-north-9"
+    message = _refusal(_signed_for("profile", "us-east-1"), configured)
+    assert "one of eu-west-1, mars-north-9" in message
+
+
+def test_the_partitions_regions_come_from_botocores_endpoint_data() -> None:
+    regions = partition_regions()
+    assert {"us-east-1", "eu-west-1", "ap-northeast-1", "ca-central-1"} <= regions
+    assert not regions & {"cn-north-1", "us-gov-west-1", "mars-north-9"}

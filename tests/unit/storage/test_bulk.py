@@ -272,7 +272,7 @@ def _domain_one(conn: Connection) -> None:
 
     conn.execute(
         domains.insert().values(
-            id=1, account="a", region="r", name="d", default_expiration_days=1,
+            id=1, account="a", region="us-east-1", name="d", default_expiration_days=1,
             config="{}", created_at=NOW, updated_at=NOW,
         )
     )  # fmt: skip
