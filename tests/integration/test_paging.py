@@ -22,12 +22,8 @@ from tests.support.live_server import LiveServer
 
 @pytest.fixture
 def live_server(module_server: tuple[LiveServer, str]) -> LiveServer:
+    """One server per backend for the module: each listing works in domains of its own."""
     return module_server[0]
-
-
-@pytest.fixture
-def database_url(module_server: tuple[LiveServer, str]) -> str:
-    return module_server[1]
 
 
 @dataclass
