@@ -19,6 +19,7 @@ from openprofiles.protocol.gateway import Gateway, service_of
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.server.extensions import Extensions
 from openprofiles.server.metrics import CONTENT_TYPE, Metrics
+from openprofiles.worker.expiry import INTERVAL_SECONDS, ExpiryWorker
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -46,9 +47,12 @@ class App:
     pays for it.
     """
 
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, purge_every: float = INTERVAL_SECONDS
+    ) -> None:
         self.settings = settings
         self.clock = clock
+        self.purge_every = purge_every  # seconds between purges of expired objects
         self.metrics = Metrics()
         self.gateway: Gateway | None = None
         self.extensions: Extensions | None = None
@@ -70,7 +74,6 @@ class App:
         # Imported here: the storage layer (and its migrations) loads only when serving.
         from openprofiles.services.container import Services
         from openprofiles.storage.database import Database
-        from openprofiles.worker.expiry import ExpiryWorker
 
         self._database = Database.open(self.settings.effective_database_url)
         services = Services(self._database, self.settings, self.clock)
@@ -78,7 +81,7 @@ class App:
             services, self.settings.credential_map, self.clock, regions=self.settings.region_list
         )
         self.extensions = Extensions(self.gateway)
-        self._expiry = ExpiryWorker(services.objects.purge_expired)
+        self._expiry = ExpiryWorker(services.objects.purge_expired, self.purge_every)
         self._expiry.start()
 
     def stop(self) -> None:

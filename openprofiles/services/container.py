@@ -34,7 +34,7 @@ class Services:
         self.tags = TagService(database)
         self.domains = DomainService(database, self.clock, self.pager, self.tags)
         self.profiles = ProfileService(database, self.clock)
-        self.search = SearchService(database, self.pager)
+        self.search = SearchService(database, self.clock, self.pager)
         self.object_types = ObjectTypeService(database, self.clock, self.pager, self.tags)
         self.dead_letters = DeadLetterService(database, self.clock, self.pager)
         self.objects = ObjectService(

@@ -25,7 +25,10 @@ Placing an object, as AWS documents it ("Profile matching and inferred profiles"
    standard keys (``_email``, ``_phone``, …) follow the document.
 5. The object is upserted on (type, ProfileObjectUniqueKey); its keys are kept with it (for
    ListProfileObjects' ObjectFilter) and its persisted keys (never LOOKUP_ONLY; NEW_ONLY only on
-   the profile it created) become 'object' profile keys, so SearchProfiles finds them.
+   the profile it created) become 'object' profile keys, so SearchProfiles finds them. Such a
+   key row expires with the latest of the profile's objects carrying it (a batch's objects
+   share one expiry); once it has, neither SearchProfiles nor step 1 sees it, before any
+   purge.
 6. Fields targeting a standard object (``_asset``, ``_case``, ``_order``) are stored as an
    object of that standard type, identified by the object's ASSET / CASE / ORDER keys, with a
    generated ``AssetId`` / ``CaseId`` / ``OrderId``; listing ``_asset`` objects shows them.
@@ -44,8 +47,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import Connection
@@ -108,6 +112,11 @@ def _lock_hash(domain_id: int, *parts: str) -> int:
     return int.from_bytes(digest.digest(), "big", signed=True)
 
 
+def _later(expires: int | None, than: int | None) -> bool:
+    """Whether one expiry (Unix seconds; None: never) is later than another."""
+    return than is not None and (expires is None or expires > than)
+
+
 class Batch:
     """One put_many transaction: look up, place, then write everything with executemany."""
 
@@ -127,15 +136,23 @@ class Batch:
         self.prepared = prepared
         self.now = clock.now()
         days = definition.option("ExpirationDays") or domain.default_expiration_days
-        self.expires_at = self.now + timedelta(days=int(days)) if days else None
+        # A whole second, so that the key rows' expiry (Unix seconds) is the objects' own.
+        self.expires_at: datetime | None = None
+        if days:
+            expiry = (self.now + timedelta(days=int(days))).timestamp()
+            self.expires_at = datetime.fromtimestamp(math.ceil(expiry), UTC)
+        self.key_expires = keys_repo.expiry_seconds(self.expires_at)
         self.dead_letters: list[dict[str, Any]] = []
         self.owners: dict[tuple[str, str], set[str]] = {}
-        # Object-origin key rows this batch adds (rows already stored are skipped on insert).
+        # Object-origin key rows this batch adds (rows already stored keep the later expiry).
         self.object_key_rows: set[tuple[str, str, str]] = set()
         self.new_profile_keys: list[keys_repo.KeyRow] = []
         self.pending: dict[tuple[str, str], _Pending] = {}
         self.stored: dict[tuple[str, str], StoredObject] = {}
-        self.moved_from: set[str] = set()
+        # Profiles whose 'object' key rows need their expiry worked out again from their
+        # objects: those an object left, and those where one now expires earlier than before
+        # (its type's ExpirationDays went down), which the key rows' "later expiry wins" misses.
+        self.recompute: set[str] = set()
 
     def run(self) -> list[PutResult | ServiceError]:
         valid = [p for p in self.prepared if isinstance(p, Prepared)]
@@ -180,7 +197,7 @@ class Batch:
                 hashes |= {_lock_hash(domain_id, "object", t, u) for t, u in refs}
                 repo.advisory_lock(self.conn, whole_domain, shared=True)
                 repo.advisory_lock(self.conn, list(hashes))  # it sorts them
-        for name, value, one, another in repo.key_owners(self.conn, domain_id, pairs):
+        for name, value, one, another in repo.key_owners(self.conn, domain_id, pairs, self.now):
             # Two owners stand for "several": enough to tell an ambiguous key.
             self.owners[(name, value)] = {one, another}
         self.stored = repo.find_objects(self.conn, domain_id, refs)
@@ -197,8 +214,11 @@ class Batch:
         ref = (self.definition.name, item.unique_key)
         before = self.pending.get(ref)
         previous = before.profile_id if before else None
-        if previous is None and ref in self.stored:
-            previous = self.stored[ref].profile_id
+        stored = self.stored.get(ref)
+        if previous is None and stored is not None:
+            previous = stored.profile_id
+            if _later(stored.expires, self.key_expires):
+                self.recompute.add(previous)
         mapped = item.mapped
         profile_id = self._match(mapped.matching_keys) or self._match(mapped.secondary_keys)
         created = False
@@ -211,7 +231,7 @@ class Batch:
             else:
                 return None
         if previous is not None and previous != profile_id:
-            self.moved_from.add(previous)
+            self.recompute.add(previous)
         for key in mapped.stored_keys(created):
             row = (key.name, key.value, profile_id)
             if row not in self.object_key_rows:
@@ -365,16 +385,17 @@ class Batch:
         repo.update_profiles(conn, update_rows)
         keys_repo.set_added_keys(conn, domain_id, extended)  # documents unchanged
         keys_repo.delete_profile_keys(conn, stale_keys)
-        database = self.database
-        if database.commit_handed_on and not self.moved_from:
+        database, expires = self.database, self.key_expires
+        if database.commit_handed_on and not self.recompute:
             # A bulk load: the key rows go in on the commit's thread (nothing below reads
             # them; drop_unbacked_object_keys deletes some, so it needs them in first).
-            database.before_commit(keys_repo.profile_keys_inserter(conn, self.new_profile_keys))
+            inserter = keys_repo.profile_keys_inserter(conn, self.new_profile_keys, expires)
+            database.before_commit(inserter)
         else:
-            keys_repo.insert_profile_keys(conn, self.new_profile_keys)
+            keys_repo.insert_profile_keys(conn, self.new_profile_keys, expires)
         self._write_objects()
-        if self.moved_from:
-            repo.drop_unbacked_object_keys(conn, domain_id, self.moved_from)
+        if self.recompute:
+            repo.drop_unbacked_object_keys(conn, domain_id, self.recompute)
         dead_letter_repo.add(conn, self.dead_letters)
 
     def _write_objects(self) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from openprofiles.clock import Clock
 from openprofiles.context import Caller
 from openprofiles.quotas import quota
 from openprofiles.services.domains import require_domain
@@ -34,8 +35,9 @@ ValueExpander = Callable[[Connection, int, str, Sequence[str]], Sequence[str]]
 
 
 class SearchService:
-    def __init__(self, database: Database, pager: Pager) -> None:
+    def __init__(self, database: Database, clock: Clock, pager: Pager) -> None:
         self.database = database
+        self.clock = clock
         self.pager = pager
         self.expand_values: ValueExpander | None = None
 
@@ -62,18 +64,21 @@ class SearchService:
                     for k in keys
                 ]
             conditions = [(k.name, list(k.values)) for k in looked_up]
+            now = self.clock.now()
             rows, next_token = self.pager.page(
                 conn,
                 repo.search_query(len(conditions), match_all),
                 scope=scope,
                 token=token,
                 limit=limit,
-                params=repo.search_params(record.id, conditions),
+                params=repo.search_params(record.id, conditions, now),
             )
             page_ids = [row.profile_id for row in rows]
             documents = repo.get_documents(conn, record.id, page_ids)
             # AND: every key found each profile, so no look-up is needed to say which.
-            matched = [] if match_all else repo.matched_keys(conn, record.id, page_ids, conditions)
+            matched = (
+                [] if match_all else repo.matched_keys(conn, record.id, page_ids, conditions, now)
+            )
         hits: dict[str, set[tuple[str, str]]] = {}
         for profile_id, name, value in matched:
             hits.setdefault(profile_id, set()).add((name, value))

@@ -33,9 +33,11 @@ def insert_many(
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
     *,
-    skip_existing: bool = False,
+    on_conflict: str | None = None,
 ) -> None:
-    """INSERT ``rows`` (tuples in ``columns`` order) with the driver's executemany.
+    """INSERT ``rows`` (tuples in ``columns`` order) with the driver's executemany;
+    ``on_conflict``, when given, follows ``ON CONFLICT`` (the same syntax on SQLite and
+    PostgreSQL: ``DO NOTHING`` leaves rows already present as they are).
 
     Bulk import spends most of its time here, so this skips SQLAlchemy's per-row parameter
     processing: only datetime columns need the dialect's bind processor.
@@ -46,8 +48,7 @@ def insert_many(
     rows = _bind_datetimes(table, columns, dialect, rows)
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
-    # Same syntax on SQLite and PostgreSQL: rows already present are left as they are.
-    conflict = " ON CONFLICT DO NOTHING" if skip_existing else ""
+    conflict = f" ON CONFLICT {on_conflict}" if on_conflict else ""
     if dialect.name == "postgresql" and len(rows) >= _COPY_FROM:
         _copy_in(conn, quote(table.name), names, rows, conflict)
         return

@@ -70,7 +70,9 @@ profiles = Table(
 
 # Every searchable key of every profile. origin 'standard': derived from the profile's own
 # fields (_email, _phone, ...) and recomputed on each write; 'custom': AddProfileKey;
-# 'object': extracted from an ingested object's keys. Read only by key, through its primary key,
+# 'object': extracted from an ingested object's keys, and then ``expires`` (Unix seconds; NULL:
+# never) is the latest expiry of the profile's objects carrying it, so that reads by key skip
+# it once they have all expired (migration 0009). Read only by key, through its primary key,
 # so on SQLite it is stored clustered on it, without a row id (see migration 0005); a profile's
 # rows are known from the profile (its document and added_keys), not looked up by profile.
 profile_keys = Table(
@@ -81,6 +83,7 @@ profile_keys = Table(
     Column("key_value", String(1024), nullable=False),
     Column("profile_id", String(32), nullable=False),
     Column("origin", String(16), nullable=False),
+    Column("expires", Integer),
     PrimaryKeyConstraint(
         "domain_id", "key_name", "key_value", "profile_id", "origin", name="pk_profile_keys"
     ),

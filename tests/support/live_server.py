@@ -44,6 +44,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def boto3_client(
+    endpoint: str,
+    service: str = "customer-profiles",
+    access_key: str = "test",
+    secret_key: str = "test",
+    region: str = "us-east-1",
+    **config: Any,
+) -> Any:
+    """A boto3 client for ``service`` at ``endpoint``; retries off, so errors surface."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        config=Config(retries={"max_attempts": 1}, **config),
+    )
+
+
 @dataclass
 class LiveServer:
     """A running server: ``endpoint`` is ``http://127.0.0.1:PORT``."""
@@ -62,14 +81,7 @@ class LiveServer:
         **config: Any,
     ) -> Any:
         """A boto3 client for ``service`` on this server; retries off, so errors surface."""
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint,
-            region_name=region,
-            aws_access_key_id=access_key,
-            aws_secret_access_key=secret_key,
-            config=Config(retries={"max_attempts": 1}, **config),
-        )
+        return boto3_client(self.endpoint, service, access_key, secret_key, region, **config)
 
     def kill(self) -> None:
         """SIGKILL: no clean shutdown."""

@@ -10,7 +10,9 @@ to the rows. Rows are deleted by their primary key.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from operator import itemgetter
 from typing import Final
 
@@ -59,19 +61,27 @@ def delete_profile_keys(conn: Connection, rows: Sequence[KeyRow]) -> None:
     )
 
 
-def insert_profile_keys(conn: Connection, rows: Sequence[KeyRow]) -> None:
-    """(domain_id, key_name, key_value, profile_id, origin) rows, deduplicated; a row the
-    profile already has is skipped."""
+def insert_profile_keys(
+    conn: Connection, rows: Sequence[KeyRow], object_expires: int | None = None
+) -> None:
+    """(domain_id, key_name, key_value, profile_id, origin) rows, deduplicated; 'object' rows
+    expire at ``object_expires`` (Unix seconds; None: never), the others never. A row the
+    profile already has stays, an 'object' row keeping the later of the two expiries."""
     insert_many(
         conn,
         profile_keys,
-        ("domain_id", "key_name", "key_value", "profile_id", "origin"),
-        _in_index_order(rows),
-        skip_existing=True,
+        ("domain_id", "key_name", "key_value", "profile_id", "origin", "expires"),
+        [
+            (*row, object_expires if row[4] == OBJECT else None)
+            for row in _in_index_order(dict.fromkeys(rows))
+        ],
+        on_conflict=_KEEP_LATER_EXPIRY,
     )
 
 
-def profile_keys_inserter(conn: Connection, rows: Iterable[KeyRow]) -> Callable[[], None]:
+def profile_keys_inserter(
+    conn: Connection, rows: Iterable[KeyRow], object_expires: int | None = None
+) -> Callable[[], None]:
     """:func:`insert_profile_keys` on SQLite as a call to make later, on any thread (see
     ``Database.before_commit``).
 
@@ -91,10 +101,11 @@ def profile_keys_inserter(conn: Connection, rows: Iterable[KeyRow]) -> Callable[
             group[1].append((value, profile_id))
     by_object, by_pairs = [], []
     for (domain_id, name, origin), (first, more) in sorted(groups.items()):
-        by_object.append((domain_id, name, origin, sorted_object(first)))
+        expires = object_expires if origin == OBJECT else None
+        by_object.append((domain_id, name, origin, expires, sorted_object(first)))
         if more:
             more.sort(key=_FIRST)
-            by_pairs.append((domain_id, name, origin, compact(more)))
+            by_pairs.append((domain_id, name, origin, expires, compact(more)))
 
     def insert() -> None:
         execute_many(conn, _INSERT_FROM_OBJECT, by_object)
@@ -104,16 +115,62 @@ def profile_keys_inserter(conn: Connection, rows: Iterable[KeyRow]) -> Callable[
     return insert
 
 
+# A key row that is there already keeps the later expiry, NULL (never) winning; it is written
+# only when that changes.
+_KEEP_LATER_EXPIRY: Final = (
+    "(domain_id, key_name, key_value, profile_id, origin) DO UPDATE SET expires ="
+    " excluded.expires WHERE profile_keys.expires IS NOT NULL AND excluded.expires IS NULL"
+    " OR profile_keys.expires < excluded.expires"
+)
 # "WHERE true": SQLite's grammar needs a WHERE before an upsert clause after SELECT ... FROM.
 _INSERT_FROM_OBJECT: Final = (
-    "INSERT INTO profile_keys (domain_id, key_name, key_value, profile_id, origin)"
-    " SELECT ?, ?, key, value, ? FROM json_each(?) WHERE true ON CONFLICT DO NOTHING"
+    "INSERT INTO profile_keys (domain_id, key_name, key_value, profile_id, origin, expires)"
+    f" SELECT ?, ?, key, value, ?, ? FROM json_each(?) WHERE true ON CONFLICT {_KEEP_LATER_EXPIRY}"
 )
 _INSERT_FROM_PAIRS: Final = (
-    "INSERT INTO profile_keys (domain_id, key_name, key_value, profile_id, origin)"
-    " SELECT ?, ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?"
-    " FROM json_each(?) WHERE true ON CONFLICT DO NOTHING"
+    "INSERT INTO profile_keys (domain_id, key_name, key_value, profile_id, origin, expires)"
+    " SELECT ?, ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?, ?"
+    f" FROM json_each(?) WHERE true ON CONFLICT {_KEEP_LATER_EXPIRY}"
 )
+
+
+def set_object_key_expiries(
+    conn: Connection, rows: Iterable[tuple[int | None, int, str, str, str]]
+) -> None:
+    """Give 'object' rows, as (expires, domain_id, key_name, key_value, profile_id), their
+    expiry (Unix seconds; None: never); a row that has it already is not written."""
+    m = marker(conn)
+    differs = "IS DISTINCT FROM" if conn.dialect.name == "postgresql" else "IS NOT"
+    execute_many(
+        conn,
+        f"UPDATE profile_keys SET expires = {m} WHERE domain_id = {m} AND key_name = {m}"
+        f" AND key_value = {m} AND profile_id = {m} AND origin = '{OBJECT}'"
+        f" AND expires {differs} {m}",
+        sorted(((*row, row[0]) for row in rows), key=_PRIMARY_KEY),
+    )
+
+
+def unexpired_sql(conn: Connection) -> str:
+    """SQL text for ``storage.raw``: the row is not an 'object' row whose objects have all
+    expired at the time (:func:`seconds_now`) bound at this placeholder."""
+    return f"(origin <> '{OBJECT}' OR expires IS NULL OR expires > {marker(conn)})"
+
+
+def expiry_seconds(expires_at: datetime | None) -> int | None:
+    """An object's expiry as profile_keys.expires holds it: Unix seconds, rounded up (the
+    engine gives objects whole-second expiries; older rows may have fractions)."""
+    return None if expires_at is None else math.ceil(expires_at.timestamp())
+
+
+def later_expiry(one: int | None, other: int | None) -> int | None:
+    """The later of two expiries (Unix seconds; None, never, is the latest)."""
+    return None if one is None or other is None else max(one, other)
+
+
+def seconds_now(now: datetime) -> int:
+    """``now`` in whole Unix seconds, rounded down: a whole-second expiry is past ``now``
+    exactly when it is past this."""
+    return math.floor(now.timestamp())
 
 
 def _in_index_order(rows: Iterable[KeyRow]) -> list[KeyRow]:
@@ -130,6 +187,7 @@ def _in_index_order(rows: Iterable[KeyRow]) -> list[KeyRow]:
 
 
 _KEY_VALUE: Final = itemgetter(2)
+_PRIMARY_KEY: Final = itemgetter(1, 2, 3, 4)
 _FIRST: Final = itemgetter(0)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from openprofiles.clock import to_utc
 from openprofiles.jsontext import compact, parse
 from openprofiles.storage.batched import chunks, insert_many, update_many
 from openprofiles.storage.lists import list_param, one_of, one_of_sql
@@ -36,7 +37,12 @@ from openprofiles.storage.repositories.profile_keys import (
     added_key_rows,
     decode_added,
     delete_profile_keys,
+    expiry_seconds,
+    later_expiry,
+    seconds_now,
     set_added_keys,
+    set_object_key_expiries,
+    unexpired_sql,
 )
 from openprofiles.storage.tables import profile_objects, profiles
 
@@ -64,9 +70,10 @@ def _contains_text_postgresql(element: contains_text, compiler: Any, **kw: Any) 
 
 
 def key_owners(
-    conn: Connection, domain_id: int, pairs: Iterable[tuple[str, str]]
+    conn: Connection, domain_id: int, pairs: Iterable[tuple[str, str]], now: datetime
 ) -> list[tuple[str, str, str, str]]:
-    """(key_name, key_value, one owner, another owner) for each of ``pairs`` some profile has.
+    """(key_name, key_value, one owner, another owner) for each of ``pairs`` some profile has
+    (through a key that is not only its expired objects' at ``now``).
 
     Matching only needs to know whether a key value has exactly one owner, so at most two are
     read (the lowest and highest profile id; equal when there is one) however many profiles
@@ -75,22 +82,25 @@ def key_owners(
     sql = (
         f"SELECT key_name, key_value, min(profile_id), max(profile_id) FROM profile_keys"
         f" WHERE domain_id = {marker(conn)} AND key_name = {marker(conn)}"
-        f" AND {one_of_sql(conn, 'key_value')} GROUP BY key_name, key_value"
+        f" AND {one_of_sql(conn, 'key_value')} AND {unexpired_sql(conn)}"
+        f" GROUP BY key_name, key_value"
     )
-    return [row for _, row in _rows_by_name(conn, sql, domain_id, pairs)]
+    rows = _rows_by_name(conn, sql, domain_id, pairs, seconds_now(now))
+    return [row for _, row in rows]
 
 
 def _rows_by_name(
-    conn: Connection, sql: str, domain_id: int, pairs: Iterable[tuple[str, str]]
+    conn: Connection, sql: str, domain_id: int, pairs: Iterable[tuple[str, str]], *more: Any
 ) -> Iterator[tuple[str, tuple[Any, ...]]]:
-    """Run ``sql`` (placeholders: the domain id, a name, the list of :func:`one_of_sql`) once
-    per name of the (name, value) ``pairs`` and chunk of its values; each row with its name."""
+    """Run ``sql`` (placeholders: the domain id, a name, the list of :func:`one_of_sql`, then
+    ``more``) once per name of the (name, value) ``pairs`` and chunk of its values; each row
+    with its name."""
     by_name: dict[str, list[str]] = {}
     for name, value in pairs:
         by_name.setdefault(name, []).append(value)
     for name, values in by_name.items():
         for part in chunks(sorted(set(values))):
-            for row in fetch_all(conn, sql, (domain_id, name, list_param(conn, part))):
+            for row in fetch_all(conn, sql, (domain_id, name, list_param(conn, part), *more)):
                 yield name, row
 
 
@@ -100,6 +110,7 @@ class StoredObject:
     object_type: str
     unique_key: str
     profile_id: str
+    expires: int | None  # its expiry as its key rows hold it (expiry_seconds)
 
 
 def find_objects(
@@ -107,12 +118,20 @@ def find_objects(
 ) -> dict[tuple[str, str], StoredObject]:
     """Stored objects by (object_type, unique_key), expired or not."""
     sql = (
-        f"SELECT id, unique_key, profile_id FROM profile_objects WHERE domain_id = {marker(conn)}"
-        f" AND object_type = {marker(conn)} AND {one_of_sql(conn, 'unique_key')}"
+        f"SELECT id, unique_key, profile_id, expires_at FROM profile_objects"
+        f" WHERE domain_id = {marker(conn)} AND object_type = {marker(conn)}"
+        f" AND {one_of_sql(conn, 'unique_key')}"
     )
+    read_time = datetime_reader(conn.dialect)
     return {
-        (object_type, unique_key): StoredObject(object_id, object_type, unique_key, profile_id)
-        for object_type, (object_id, unique_key, profile_id) in _rows_by_name(
+        (object_type, unique_key): StoredObject(
+            object_id,
+            object_type,
+            unique_key,
+            profile_id,
+            None if expires_at is None else expiry_seconds(read_time(expires_at)),
+        )
+        for object_type, (object_id, unique_key, profile_id, expires_at) in _rows_by_name(
             conn, sql, domain_id, keys
         )
     }
@@ -256,28 +275,48 @@ def update_objects(conn: Connection, rows: Sequence[ObjectUpdate]) -> None:
 
 
 def drop_unbacked_object_keys(conn: Connection, domain_id: int, profile_ids: Iterable[str]) -> None:
-    """Remove 'object' profile keys of these profiles that no stored object carries any more."""
+    """Remove 'object' profile keys of these profiles that no stored object carries any more;
+    those that stay get the latest expiry of the objects carrying them (never, when one of
+    them never expires)."""
     for part in chunks(sorted(set(profile_ids))):
-        carried: set[tuple[str, str, str]] = set()
+        # (profile_id, key_name, key_value) -> its expiry (expiry_seconds)
+        carried: dict[tuple[str, str, str], int | None] = {}
         objects = conn.execute(
-            select(profile_objects.c.profile_id, profile_objects.c.key_values).where(
+            select(
+                profile_objects.c.profile_id,
+                profile_objects.c.key_values,
+                profile_objects.c.expires_at,
+            ).where(
                 profile_objects.c.domain_id == domain_id,
                 one_of(profile_objects.c.profile_id, conn.dialect.name),
             ),
             {"values": list(part)},
         )
-        for profile_id, text in objects:
-            carried.update((profile_id, n, v) for n, v in decode_keys(text))
+        for profile_id, text, expires_at in objects:
+            expires = None if expires_at is None else expiry_seconds(to_utc(expires_at))
+            for name, value in decode_keys(text):
+                key = (profile_id, name, value)
+                carried[key] = later_expiry(carried[key], expires) if key in carried else expires
         stale: list[KeyRow] = []
         kept: dict[str, list[AddedKey]] = {}
+        expiries: list[tuple[int | None, int, str, str, str]] = []
         for profile_id, state in profile_states(conn, domain_id, part, for_update=True).items():
             added = state.added()
-            gone = [k for k in added if k[2] == OBJECT and (profile_id, k[0], k[1]) not in carried]
+            gone = []
+            for name, value, origin in added:
+                if origin != OBJECT:
+                    continue
+                key = (profile_id, name, value)
+                if key in carried:
+                    expiries.append((carried[key], domain_id, name, value, profile_id))
+                else:
+                    gone.append((name, value, origin))
             if gone:
                 stale += added_key_rows(domain_id, profile_id, gone)
                 kept[profile_id] = [k for k in added if k not in gone]
         delete_profile_keys(conn, stale)
         set_added_keys(conn, domain_id, kept)
+        set_object_key_expiries(conn, expiries)
 
 
 # --- single objects, listing, expiry, statistics ----------------------------------------------

@@ -147,12 +147,19 @@ def _condition(i: int) -> Any:
         profile_keys.c.domain_id == bindparam("domain_id"),
         profile_keys.c.key_name == bindparam(f"key_{i}"),
         profile_keys.c.key_value.in_(bindparam(f"values_{i}", expanding=True)),
+        # Not a key only expired objects carry (they are gone from every read at once).
+        or_(
+            profile_keys.c.origin != keys_repo.OBJECT,
+            profile_keys.c.expires.is_(None),
+            profile_keys.c.expires > bindparam("now"),
+        ),
     )
 
 
-def search_params(domain_id: int, conditions: Conditions) -> dict[str, Any]:
-    """The parameters of :func:`search_query` and :func:`matched_keys` for ``conditions``."""
-    params: dict[str, Any] = {"domain_id": domain_id}
+def search_params(domain_id: int, conditions: Conditions, now: datetime) -> dict[str, Any]:
+    """The parameters of :func:`search_query` and :func:`matched_keys` for ``conditions``,
+    searched at ``now``."""
+    params: dict[str, Any] = {"domain_id": domain_id, "now": keys_repo.seconds_now(now)}
     for i, (name, values) in enumerate(conditions):
         params[f"key_{i}"] = name
         params[f"values_{i}"] = list(values)
@@ -190,11 +197,15 @@ def _matched_keys_query(count: int) -> Any:
 
 
 def matched_keys(
-    conn: Connection, domain_id: int, profile_ids: Sequence[str], conditions: Conditions
+    conn: Connection,
+    domain_id: int,
+    profile_ids: Sequence[str],
+    conditions: Conditions,
+    now: datetime,
 ) -> list[tuple[str, str, str]]:
     """(profile_id, key_name, key_value) for each searched key value the profiles have."""
     if not profile_ids:
         return []
-    params = {**search_params(domain_id, conditions), "profile_ids": list(profile_ids)}
+    params = {**search_params(domain_id, conditions, now), "profile_ids": list(profile_ids)}
     rows = conn.execute(_matched_keys_query(len(conditions)), params)
     return [(p, n, v) for p, n, v in rows]

@@ -279,6 +279,8 @@ def _domain_one(conn: Connection) -> None:
 
 
 def test_bulk_key_inserts_skip_rows_already_present(database_url: str) -> None:
+    """Both ways in (PostgreSQL's COPY path from 100 rows): a row already present stays one
+    row, an 'object' row keeping the later expiry, never (None) the latest of all."""
     from openprofiles.storage.repositories.profile_keys import insert_profile_keys
     from openprofiles.storage.tables import profile_keys
 
@@ -287,13 +289,22 @@ def test_bulk_key_inserts_skip_rows_already_present(database_url: str) -> None:
         with database.write() as conn:
             _domain_one(conn)
             first = [(1, "k", f"v{i}", "p", "object") for i in range(150)]
-            insert_profile_keys(conn, first)  # enough rows for PostgreSQL's COPY path
+            insert_profile_keys(conn, first, 2000)  # enough rows for PostgreSQL's COPY path
+            insert_profile_keys(conn, [(1, "k", "v0", "p", "standard")])
         with database.write() as conn:
             again = [(1, "k", f"v{i}", "p", "object") for i in range(100, 300)]
-            insert_profile_keys(conn, [*again, again[0]])  # 50 present, one twice
+            insert_profile_keys(conn, [*again, again[0]], 3000)  # 50 present, one twice
+            insert_profile_keys(conn, [(1, "k", "v1", "p", "object")], 1000)  # earlier: no
+            insert_profile_keys(conn, [(1, "k", "v2", "p", "object")])  # never expires
+            insert_profile_keys(conn, [(1, "k", "v2", "p", "object")], 4000)
         with database.read() as conn:
-            values = conn.execute(select(profile_keys.c.key_value)).scalars().all()
-        assert sorted(values) == sorted(f"v{i}" for i in range(300))
+            rows = conn.execute(
+                select(profile_keys.c.key_value, profile_keys.c.origin, profile_keys.c.expires)
+            ).all()
+        expected = {(f"v{i}", "object"): 2000 if i < 100 else 3000 for i in range(300)}
+        expected[("v2", "object")] = None
+        expected[("v0", "standard")] = None
+        assert {(v, o): e for v, o, e in rows} == expected and len(rows) == 301
     finally:
         database.close()
 
@@ -328,8 +339,8 @@ def test_look_ups_by_lists_of_values_match_exactly(database_url: str) -> None:
         wanted = [("k", v) for v in [*awkward, *near_misses]]
         owners = [f"p{i}" for i in range(len(awkward))]
         with database.read() as conn:
-            found = key_owners(conn, 1, wanted)
-            matched = matched_keys(conn, 1, [*owners, "p99"], [("k", [v for _, v in wanted])])
+            found = key_owners(conn, 1, wanted, NOW)
+            matched = matched_keys(conn, 1, [*owners, "p99"], [("k", [v for _, v in wanted])], NOW)
             documents = get_documents(conn, 1, [*owners, "p100", "P1", "p1 "])
         expected = [("k", v, f"p{i}", f"p{i}") for i, v in enumerate(awkward)]
         assert sorted(found) == sorted([*expected, ("k", "shared", "p1", "p7")])
@@ -372,13 +383,14 @@ def test_deferred_key_inserts_run_with_the_commit_and_store_every_row(
     rows += [(1, "k", 'say "hi"', "p0", "object"), (1, "k", "Ünï", "p0", "standard")]
     with database.write() as conn:
         _domain_one(conn)
-        conn.execute(profile_keys.insert(), [_key_row(1, "k", "", "p2", "object")])  # present
+        present = {**_key_row(1, "k", "", "p2", "object"), "expires": 10}
+        conn.execute(profile_keys.insert(), [present])
     bulk = prepare_bulk_writes(database)
     futures: list[Future[None]] = []
     try:
         with _handed_on(database, bulk, futures) as conn:
             assert database.commit_handed_on
-            database.before_commit(profile_keys_inserter(conn, rows))
+            database.before_commit(profile_keys_inserter(conn, rows, 5000))
             # Deferred: not in the transaction yet.
             assert conn.scalar(select(func.count()).select_from(profile_keys)) == 1
         futures[0].result(timeout=30)
@@ -386,7 +398,9 @@ def test_deferred_key_inserts_run_with_the_commit_and_store_every_row(
         bulk.close()
     with database.read() as conn:
         stored = conn.execute(select(profile_keys)).all()
-    assert sorted(tuple(r) for r in stored) == sorted(set(rows))
+    # 'object' rows expire when the call says (the one present too: its expiry was earlier).
+    expected = [(*row, 5000 if row[4] == "object" else None) for row in set(rows)]
+    assert sorted(tuple(r) for r in stored) == sorted(expected)
 
 
 def test_before_commit_runs_at_once_unless_the_commit_is_handed_on(database: Database) -> None:

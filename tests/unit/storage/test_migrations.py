@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -11,7 +14,11 @@ from sqlalchemy import Connection, text
 
 from openprofiles.storage.database import Database
 from openprofiles.storage.migrate import _config, upgrade
-from openprofiles.storage.tables import metadata
+from openprofiles.storage.tables import metadata, profile_objects
+
+migration_0009 = importlib.import_module(
+    "openprofiles.storage.migrations.versions.0009_key_expiry_and_field_sources"
+)
 
 
 def test_migrated_schema_matches_tables(database_url: str) -> None:
@@ -23,16 +30,20 @@ def test_migrated_schema_matches_tables(database_url: str) -> None:
     assert diff == []
 
 
-def _domain_with_objects(conn: Connection, *object_ids: int) -> None:
-    """Domain 1 and, on profile p1, an object of type t with each id (unique key u<id>)."""
-    now = "2024-01-01 00:00:00"
+def _domain(conn: Connection) -> None:
     conn.execute(
         text(
             "INSERT INTO domains (id, account, region, name, default_expiration_days, config,"
             " created_at, updated_at) VALUES (1, 'a', 'r', 'd', 1, '{}', :now, :now)"
         ),
-        {"now": now},
+        {"now": "2024-01-01 00:00:00"},
     )
+
+
+def _domain_with_objects(conn: Connection, *object_ids: int) -> None:
+    """Domain 1 and, on profile p1, an object of type t with each id (unique key u<id>)."""
+    now = "2024-01-01 00:00:00"
+    _domain(conn)
     conn.execute(
         text(
             "INSERT INTO profile_objects (id, domain_id, object_type, unique_key, profile_id,"
@@ -156,5 +167,65 @@ def test_profiles_list_their_added_keys_from_migration_0007(database_url: str) -
         assert conn.execute(text("SELECT count(*) FROM profile_keys")).scalar() == 5
         columns = conn.execute(text("SELECT * FROM profiles")).keys()
     assert "added_keys" not in columns
+    upgrade(database)  # and up again
+    database.close()
+
+
+def test_object_key_rows_get_their_objects_expiry_from_migration_0009(database_url: str) -> None:
+    database = Database(database_url)
+    upgrade(database, "0009-1")
+    day = datetime(2024, 1, 1, tzinfo=UTC)
+    with database.write() as conn:
+        _domain(conn)
+        objects = [
+            # p1: k=a on two objects, the later expiry (fraction rounded up) wins; k=b on one
+            ("u1", "p1", [["k", "a"]], day + timedelta(days=1)),
+            ("u2", "p1", [["k", "a"], ["k", "b"]], day + timedelta(days=2, microseconds=1)),
+            # p2: k=a on one that expires and one that never does; k=c never expires
+            ("u3", "p2", [["k", "a"]], day),
+            ("u4", "p2", [["k", "a"], ["k", "c"]], None),
+        ]
+        objects += [(f"s{i}", f"q{i}", [["k", "z"]], day) for i in range(3)]  # several steps
+        conn.execute(
+            profile_objects.insert(),
+            [
+                {"domain_id": 1, "object_type": "t", "unique_key": u, "profile_id": p,
+                 "document": "{}", "size": 2, "created_at": day, "updated_at": day,
+                 "expires_at": expires, "key_values": json.dumps(keys)}
+                for u, p, keys, expires in objects
+            ],
+        )  # fmt: skip
+        rows = [("a", "p1", "object"), ("b", "p1", "object"), ("a", "p1", "standard")]
+        rows += [("a", "p2", "object"), ("c", "p2", "object"), ("z", "q2", "object")]
+        conn.execute(
+            text(
+                "INSERT INTO profile_keys (domain_id, key_name, key_value, profile_id, origin)"
+                " VALUES (1, 'k', :value, :pid, :origin)"
+            ),
+            [{"value": v, "pid": p, "origin": o} for v, p, o in rows],
+        )
+    with patch.object(migration_0009, "_PROFILES_PER_STEP", 2):
+        upgrade(database)
+    with database.read() as conn:
+        found = conn.execute(
+            text("SELECT key_value, profile_id, origin, expires FROM profile_keys")
+        ).all()
+    at = int(day.timestamp())
+    assert sorted(tuple(r) for r in found) == [
+        ("a", "p1", "object", at + 2 * 86400 + 1),
+        ("a", "p1", "standard", None),
+        ("a", "p2", "object", None),
+        ("b", "p1", "object", at + 2 * 86400 + 1),
+        ("c", "p2", "object", None),
+        ("z", "q2", "object", at),
+    ]
+    config = _config()
+    with database.write() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0009-1")
+    with database.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM profile_keys")).scalar() == 6
+        columns = list(conn.execute(text("SELECT * FROM profile_keys")).keys())
+    assert "expires" not in columns
     upgrade(database)  # and up again
     database.close()
