@@ -19,10 +19,12 @@ Placing an object, as AWS documents it ("Profile matching and inferred profiles"
 3. A match on another profile than the one a re-sent object was stored on moves the object
    there (its keys now say it belongs to that profile); profile keys on the old profile that
    no remaining object carries are dropped.
-4. The mapped ``_profile`` fields merge into the profile: an object whose
-   SourceLastUpdatedTimestamp is older than the newest one merged before only fills absent
-   fields; otherwise its values win, member by member inside addresses and Attributes. The
-   standard keys (``_email``, ``_phone``, …) follow the document.
+4. The mapped ``_profile`` fields merge into the profile, member by member inside addresses
+   and Attributes: a field the profile lacks is filled; one it has is replaced when the
+   object's source wins over the source that set the field (``services/field_sources.py``):
+   its type's SourcePriority is higher (a lower number; none is the lowest), or the same and
+   its SourceLastUpdatedTimestamp is not older. CreateProfile and UpdateProfile outrank every
+   object type. The standard keys (``_email``, ``_phone``, …) follow the document.
 5. The object is upserted on (type, ProfileObjectUniqueKey); its keys are kept with it (for
    ListProfileObjects' ObjectFilter) and its persisted keys (never LOOKUP_ONLY; NEW_ONLY only on
    the profile it created) become 'object' profile keys, so SearchProfiles finds them. Such a
@@ -59,6 +61,7 @@ from openprofiles.clock import Clock
 from openprofiles.errors import ServiceError, invalid
 from openprofiles.ingest import ExtractedKey, ObjectTypeDefinition
 from openprofiles.jsontext import compact
+from openprofiles.services.field_sources import LOWEST, FieldSources, source
 from openprofiles.services.object_prepare import Prepared, merge_profile
 from openprofiles.services.standard_keys import standard_keys
 from openprofiles.storage.database import Database
@@ -102,6 +105,7 @@ class _Profiles:
     """Profile documents touched by a batch."""
 
     states: dict[str, ProfileState] = field(default_factory=dict)
+    sources: dict[str, FieldSources] = field(default_factory=dict)
     created: set[str] = field(default_factory=set)
     changed: set[str] = field(default_factory=set)
     original_keys: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
@@ -142,6 +146,7 @@ class Batch:
             expiry = (self.now + timedelta(days=int(days))).timestamp()
             self.expires_at = datetime.fromtimestamp(math.ceil(expiry), UTC)
         self.key_expires = keys_repo.expiry_seconds(self.expires_at)
+        self.priority: int | None = definition.option("SourcePriority")
         self.dead_letters: list[dict[str, Any]] = []
         self.owners: dict[tuple[str, str], set[str]] = {}
         # Object-origin key rows this batch adds (rows already stored keep the later expiry).
@@ -173,8 +178,11 @@ class Batch:
                 results.append(placement)
                 continue
             item, profile_id, created = placement
-            state = profiles.states[profile_id]
-            if merge_profile(state, item.mapped.profile, item.mapped.source_last_updated):
+            state, sources = profiles.states[profile_id], profiles.sources[profile_id]
+            mapped = item.mapped
+            if merge_profile(
+                state, sources, mapped.profile, self.priority, mapped.source_last_updated
+            ):
                 profiles.changed.add(profile_id)
             self._queue_objects(item, profile_id)
             results.append(PutResult(item.unique_key, profile_id, created))
@@ -320,6 +328,8 @@ class Batch:
                 profiles.created.add(profile_id)
                 document = dict(item.mapped.inferred_profile)
                 profiles.states[profile_id] = ProfileState(document, None)
+                every = source(self.priority, item.mapped.source_last_updated)
+                profiles.sources[profile_id] = FieldSources.new(every)
             elif profile_id not in profiles.created:
                 existing.add(profile_id)
         postgres = self.database.dialect == "postgresql"
@@ -329,8 +339,11 @@ class Batch:
             if state is None:  # keys of a profile deleted meanwhile: start it again
                 state = ProfileState({}, None)
                 profiles.created.add(profile_id)
+                profiles.sources[profile_id] = FieldSources.new(LOWEST)
             else:
                 profiles.original_keys[profile_id] = standard_keys(profile_id, state.document)
+                sources = FieldSources(state.field_sources, state.source_updated_at)
+                profiles.sources[profile_id] = sources
             profiles.states[profile_id] = state
         return profiles
 
@@ -357,12 +370,21 @@ class Batch:
             state = profiles.states[profile_id]
             text = compact(state.document)
             size, updated = len(text.encode()), state.source_updated_at
+            field_sources = profiles.sources[profile_id].encode()
             keys = standard_keys(profile_id, state.document)
             if profile_id in profiles.created:
                 added_text = keys_repo.encode_added(object_keys.get(profile_id, ()))
                 new_rows.append(
                     repo.ProfileRow(
-                        domain_id, profile_id, text, size, now, now, updated, added_text
+                        domain_id,
+                        profile_id,
+                        text,
+                        size,
+                        now,
+                        now,
+                        updated,
+                        added_text,
+                        field_sources,
                     )
                 )
                 rows = [(domain_id, n, v, profile_id, STANDARD) for n, v in keys]
@@ -374,7 +396,16 @@ class Batch:
                     else state.added_keys
                 )
                 update_rows.append(
-                    repo.ProfileUpdate(text, size, now, updated, added_text, domain_id, profile_id)
+                    repo.ProfileUpdate(
+                        text,
+                        size,
+                        now,
+                        updated,
+                        added_text,
+                        field_sources,
+                        domain_id,
+                        profile_id,
+                    )
                 )
                 stale, added = keys_repo.standard_key_changes(
                     domain_id, profile_id, profiles.original_keys.get(profile_id, ()), keys

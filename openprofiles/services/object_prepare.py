@@ -34,6 +34,7 @@ from openprofiles.ingest import (
     map_object,
     parse_object,
 )
+from openprofiles.services.field_sources import FieldSources, field_name, source, wins
 from openprofiles.services.profiles import ADDRESS_MEMBERS
 from openprofiles.storage.repositories.profile_objects import ProfileState
 
@@ -139,14 +140,17 @@ def _standard_objects(mapped: MappedObject) -> list[_StandardObject]:
 
 
 def merge_profile(
-    state: ProfileState, partial: dict[str, Any], source_time: datetime | None
+    state: ProfileState,
+    sources: FieldSources,
+    partial: dict[str, Any],
+    priority: int | None,
+    source_time: datetime | None,
 ) -> bool:
-    """Merge mapped profile fields into ``state`` (newer wins); True when it changed."""
-    older = (
-        source_time is not None
-        and state.source_updated_at is not None
-        and source_time < state.source_updated_at
-    )
+    """Merge mapped profile fields into ``state``, from an object of a type of this priority
+    (its SourcePriority) whose SourceLastUpdatedTimestamp is ``source_time``: a field the
+    profile has is replaced only when that source wins over the field's own (see
+    ``services/field_sources.py``). True when the profile changed."""
+    given = source(priority, source_time)
     document = state.document
     changed = False
     for member, value in partial.items():
@@ -154,16 +158,21 @@ def merge_profile(
             current = document.get(member)
             inner = dict(current) if isinstance(current, dict) else {}
             for name, inner_value in value.items():
-                if inner_value in ("", None) or (older and name in inner):
+                if inner_value in ("", None):
                     continue
+                field = field_name(member, name)
+                if name in inner and not wins(given, sources.of(field)):
+                    continue
+                sources.set(field, given)
                 if inner.get(name) != inner_value:
                     inner[name] = inner_value
                     changed = True
             if inner:
                 document[member] = inner
             continue
-        if value in ("", None) or (older and member in document):
+        if value in ("", None) or (member in document and not wins(given, sources.of(member))):
             continue
+        sources.set(member, given)
         if document.get(member) != value:
             document[member] = value
             changed = True
@@ -172,4 +181,4 @@ def merge_profile(
     ):
         state.source_updated_at = source_time
         changed = True
-    return changed
+    return changed or sources.changed

@@ -37,6 +37,7 @@ from openprofiles.ingest.object_type import RESERVED_LOOKUP_ONLY_KEYS
 from openprofiles.jsontext import compact, sorted_object
 from openprofiles.quotas import quota as quota_limit
 from openprofiles.services.domains import require_domain
+from openprofiles.services.field_sources import FieldSources, field_name
 from openprofiles.services.standard_keys import STANDARD_KEY_NAMES, standard_keys
 from openprofiles.services.tags import TagService
 from openprofiles.storage.database import Database
@@ -302,14 +303,15 @@ def scrub_profiles(
 ) -> int:
     """Remove from each profile the fields that the objects of ``definition``'s type populated
     (DeleteProfileObjectType): a field whose value is still one this type's objects mapped
-    there. A value set since by UpdateProfile or another type differs and stays. The number
-    of profiles changed."""
+    there, set by a source of this type's priority. A value set since by UpdateProfile or
+    another type differs, or has another source, and stays. The number of profiles changed."""
     changed = 0
     pending: dict[str, dict[tuple[str, str | None], set[str]]] = {}
     current_pid: str | None = None
+    priority = definition.option("SourcePriority")
     for pid, document in objects_repo.type_objects_by_profile(conn, domain_id, definition.name):
         if pid != current_pid and len(pending) >= _SCRUB_BATCH:
-            changed += _scrub(conn, domain_id, pending, now)
+            changed += _scrub(conn, domain_id, pending, priority, now)
             pending = {}
         current_pid = pid
         try:
@@ -324,7 +326,7 @@ def scrub_profiles(
             else:
                 fields.setdefault((member, None), set()).add(str(value))
     if pending:
-        changed += _scrub(conn, domain_id, pending, now)
+        changed += _scrub(conn, domain_id, pending, priority, now)
     return changed
 
 
@@ -332,6 +334,7 @@ def _scrub(
     conn: Connection,
     domain_id: int,
     populated: dict[str, dict[tuple[str, str | None], set[str]]],
+    priority: int | None,
     now: datetime,
 ) -> int:
     states = objects_repo.profile_states(conn, domain_id, populated, for_update=True)
@@ -340,17 +343,19 @@ def _scrub(
     added: list[keys_repo.KeyRow] = []
     for pid, state in states.items():
         document = state.document
+        sources = FieldSources(state.field_sources, state.source_updated_at)
         before = sorted_object(document)
         keys_before = standard_keys(pid, document)
         for (member, inner), values in populated[pid].items():
-            if inner is None:
-                if member in document and str(document[member]) in values:
-                    del document[member]
+            field = field_name(member, inner)
+            container = document if inner is None else document.get(member)
+            name = member if inner is None else inner
+            if not (isinstance(container, dict) and name in container):
                 continue
-            container = document.get(member)
-            if isinstance(container, dict) and str(container.get(inner)) in values:
-                del container[inner]
-                if not container:
+            if str(container[name]) in values and sources.may_come_from(field, priority):
+                del container[name]
+                sources.drop(field)
+                if inner is not None and not container:
                     del document[member]
         if sorted_object(document) == before:
             continue
@@ -362,6 +367,7 @@ def _scrub(
                 now,
                 state.source_updated_at,
                 state.added_keys,
+                sources.encode(),
                 domain_id,
                 pid,
             )

@@ -12,6 +12,7 @@ from openprofiles.clock import Clock
 from openprofiles.context import Caller
 from openprofiles.errors import not_found
 from openprofiles.services.domains import require_domain
+from openprofiles.services.field_sources import DIRECT, FieldSources, Source, field_name, source
 from openprofiles.services.standard_keys import standard_keys
 from openprofiles.storage.database import Database
 from openprofiles.storage.repositories import profile_objects as object_repo
@@ -44,6 +45,19 @@ def apply_update(document: dict[str, Any], changes: dict[str, Any]) -> dict[str,
     return result
 
 
+def _record_update(sources: FieldSources, changes: dict[str, Any], given: Source) -> None:
+    """The fields UpdateProfile sets (as :func:`apply_update` does) now come from ``given``;
+    those it removes have no source any more."""
+    for member, value in changes.items():
+        nested = member in ADDRESS_MEMBERS or member == "Attributes"
+        for inner, inner_value in value.items() if nested else [(None, value)]:
+            field = field_name(member, inner)
+            if inner_value == "" or inner_value is None:
+                sources.drop(field)
+            else:
+                sources.set(field, given)
+
+
 def with_id(profile_id: str, document: dict[str, Any]) -> dict[str, Any]:
     return {"ProfileId": profile_id, **document}
 
@@ -66,6 +80,7 @@ class ProfileService:
 
     def create(self, caller: Caller, domain: str, document: dict[str, Any]) -> str:
         profile_id = ids.new_profile_id()
+        now = self.clock.now()
         with self.database.write() as conn:
             record = require_domain(conn, caller, domain)
             repo.insert_profile(
@@ -74,15 +89,20 @@ class ProfileService:
                 profile_id,
                 document,
                 standard_keys(profile_id, document),
-                self.clock.now(),
+                now,
+                FieldSources.new(source(DIRECT, now)).encode(),
             )
         return profile_id
 
     def update(self, caller: Caller, domain: str, profile_id: str, changes: dict[str, Any]) -> str:
+        now = self.clock.now()
         with self.database.write() as conn:
             record = require_domain(conn, caller, domain)
-            current = _locked_state(conn, record.id, domain, profile_id).document
+            state = _locked_state(conn, record.id, domain, profile_id)
+            current = state.document
             document = apply_update(current, changes)
+            sources = FieldSources(state.field_sources, state.source_updated_at)
+            _record_update(sources, changes, source(DIRECT, now))
             repo.replace_document(
                 conn,
                 record.id,
@@ -90,7 +110,8 @@ class ProfileService:
                 document,
                 standard_keys(profile_id, current),
                 standard_keys(profile_id, document),
-                self.clock.now(),
+                now,
+                sources.encode(),
             )
         return profile_id
 

@@ -66,6 +66,9 @@ profiles = Table(
     # origins. With its standard keys, which follow from the document, it tells which rows a
     # profile has, so profile_keys needs no index by profile (migration 0007).
     Column("added_keys", Text, nullable=False, server_default="[]"),
+    # Which source (priority, time) set each field of the document, as JSON: see
+    # services/field_sources.py. NULL on profiles not written since migration 0009.
+    Column("field_sources", Text),
 )
 
 # Every searchable key of every profile. origin 'standard': derived from the profile's own

@@ -155,6 +155,7 @@ class ProfileState:
     document: dict[str, Any]
     source_updated_at: datetime | None
     added_keys: str = "[]"  # as stored: decode_added reads it
+    field_sources: str | None = None  # as stored: services.field_sources reads it
 
     def added(self) -> list[AddedKey]:
         return decode_added(self.added_keys)
@@ -163,23 +164,27 @@ class ProfileState:
 def profile_states(
     conn: Connection, domain_id: int, profile_ids: Iterable[str], *, for_update: bool
 ) -> dict[str, ProfileState]:
-    """Documents, source-updated times and added keys; ``for_update`` locks the rows
-    (PostgreSQL) in profile-id order so that concurrent batches cannot deadlock on them."""
+    """Documents, source-updated times, added keys and field sources; ``for_update`` locks
+    the rows (PostgreSQL) in profile-id order so that concurrent batches cannot deadlock on
+    them."""
     found: dict[str, ProfileState] = {}
     # SQLite has no row locks (its writer holds the whole database) and no FOR UPDATE.
     lock = " FOR UPDATE" if for_update and conn.dialect.name == "postgresql" else ""
     sql = (
-        f"SELECT profile_id, document, source_updated_at, added_keys FROM profiles"
-        f" WHERE domain_id = {marker(conn)} AND {one_of_sql(conn, 'profile_id')}"
+        f"SELECT profile_id, document, source_updated_at, added_keys, field_sources"
+        f" FROM profiles WHERE domain_id = {marker(conn)} AND {one_of_sql(conn, 'profile_id')}"
         f" ORDER BY profile_id{lock}"
     )
     read_time = datetime_reader(conn.dialect)
     for part in chunks(sorted(set(profile_ids))):
-        for pid, document, updated, added in fetch_all(
+        for pid, document, updated, added, sources in fetch_all(
             conn, sql, (domain_id, list_param(conn, part))
         ):
             found[pid] = ProfileState(
-                parse(document), read_time(updated) if updated is not None else None, added
+                parse(document),
+                read_time(updated) if updated is not None else None,
+                added,
+                sources,
             )
     return found
 
@@ -198,6 +203,7 @@ class ProfileRow(NamedTuple):
     updated_at: datetime
     source_updated_at: datetime | None
     added_keys: str  # from encode_added
+    field_sources: str | None  # from services.field_sources
 
 
 def insert_profiles(conn: Connection, rows: Sequence[ProfileRow]) -> None:
@@ -212,12 +218,13 @@ class ProfileUpdate(NamedTuple):
     updated_at: datetime
     source_updated_at: datetime | None
     added_keys: str  # from encode_added
+    field_sources: str | None  # from services.field_sources
     domain_id: int
     profile_id: str
 
 
 def update_profiles(conn: Connection, rows: Sequence[ProfileUpdate]) -> None:
-    update_many(conn, profiles, ProfileUpdate._fields[:5], ProfileUpdate._fields[5:], rows)
+    update_many(conn, profiles, ProfileUpdate._fields[:6], ProfileUpdate._fields[6:], rows)
 
 
 class ObjectRow(NamedTuple):

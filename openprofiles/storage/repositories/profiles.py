@@ -26,14 +26,16 @@ def insert_profile(
     document: dict[str, Any],
     standard_keys: KeyRows,
     now: datetime,
+    field_sources: str | None,
 ) -> None:
     text = compact(document)
     insert_many(
         conn,
         profiles,
-        ("domain_id", "profile_id", "document", "size", "created_at", "updated_at"),
-        [(domain_id, profile_id, text, len(text.encode()), now, now)],
-    )
+        ("domain_id", "profile_id", "document", "size", "created_at", "updated_at",
+         "field_sources"),
+        [(domain_id, profile_id, text, len(text.encode()), now, now, field_sources)],
+    )  # fmt: skip
     keys_repo.insert_profile_keys(
         conn, [(domain_id, n, v, profile_id, keys_repo.STANDARD) for n, v in standard_keys]
     )
@@ -65,14 +67,15 @@ def replace_document(
     standard_before: KeyRows,
     standard_after: KeyRows,
     now: datetime,
+    field_sources: str | None,
 ) -> None:
-    """Store a profile's new document; its standard key rows go from ``standard_before`` (those
-    of the stored document) to ``standard_after``."""
+    """Store a profile's new document and field sources; its standard key rows go from
+    ``standard_before`` (those of the stored document) to ``standard_after``."""
     text = compact(document)
     conn.execute(
         update(profiles)
         .where(profiles.c.domain_id == domain_id, profiles.c.profile_id == profile_id)
-        .values(document=text, size=len(text.encode()), updated_at=now)
+        .values(document=text, size=len(text.encode()), updated_at=now, field_sources=field_sources)
     )
     stale, added = keys_repo.standard_key_changes(
         domain_id, profile_id, standard_before, standard_after

@@ -226,6 +226,7 @@ def test_object_key_rows_get_their_objects_expiry_from_migration_0009(database_u
     with database.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM profile_keys")).scalar() == 6
         columns = list(conn.execute(text("SELECT * FROM profile_keys")).keys())
-    assert "expires" not in columns
+        columns += list(conn.execute(text("SELECT * FROM profiles")).keys())
+    assert "expires" not in columns and "field_sources" not in columns
     upgrade(database)  # and up again
     database.close()

@@ -1,9 +1,14 @@
-"""Object key rows expire with their objects.
+"""Object key rows expire with their objects; profiles remember which source set each field.
 
 ``profile_keys.expires`` (Unix seconds; NULL: never): on an 'object' row, the latest expiry of
 the profile's objects carrying the key, NULL when one of them never expires. Reads by key
 (SearchProfiles, matching an object to a profile) skip a row whose objects have all expired,
 without waiting for the purge to delete it. Existing rows get it from their objects.
+
+``profiles.field_sources``: JSON, field -> [priority, time] of the source that set it, so that
+an object type's SourcePriority decides which value a field keeps
+(openprofiles/services/field_sources.py). Existing profiles keep NULL, which reads as the rule
+before priorities: every field of the lowest priority at the profile's newest source time.
 
 Revision ID: 0009
 Revises: 0008
@@ -39,6 +44,7 @@ Expiries = dict[tuple[int, str, str, str], int | None]  # (domain, profile, name
 
 def upgrade() -> None:
     conn = op.get_bind()
+    op.add_column("profiles", sa.Column("field_sources", sa.Text))
     op.add_column("profile_keys", sa.Column("expires", sa.Integer))
     # Streamed in profile order (ix_profile_objects_profile): a profile's objects arrive
     # together, and a step's rows are written before the next step's objects are read.
@@ -97,3 +103,4 @@ def downgrade() -> None:
     # SQLite drops a column in place (since 3.35), keeping profile_keys WITHOUT ROWID; a
     # batch operation would rebuild the table without it.
     op.execute("ALTER TABLE profile_keys DROP COLUMN expires")
+    op.execute("ALTER TABLE profiles DROP COLUMN field_sources")
