@@ -11,52 +11,32 @@ from typing import Any
 
 import pytest
 
+from tests.integration.test_ingestion import CONTACTS
 from tests.support.live_server import LiveServer
 
 
-@pytest.fixture
-def live_server(module_server: tuple[LiveServer, str]) -> LiveServer:
-    return module_server[0]
-
-
-@pytest.fixture
-def database_url(module_server: tuple[LiveServer, str]) -> str:
-    return module_server[1]
-
-
 def _type(priority: int | None) -> dict[str, Any]:
-    """People by email, their first name, last name, city and tier on the profile."""
+    """test_ingestion's contacts (first and last name, city, tier on the profile; keyed by id
+    and email), with a source time and this SourcePriority."""
     return {
+        **CONTACTS,
         "Description": f"priority {priority}",
-        "AllowProfileCreation": True,
         "SourceLastUpdatedTimestampFormat": "yyyy-MM-dd'T'HH:mm:ssX",
         **({"SourcePriority": priority} if priority is not None else {}),
         "Fields": {
-            "id": {"Source": "_source.id"},
-            "email": {
-                "Source": "_source.email",
-                "Target": "_profile.EmailAddress",
-                "ContentType": "EMAIL_ADDRESS",
-            },
-            "first": {"Source": "_source.first", "Target": "_profile.FirstName"},
-            "last": {"Source": "_source.last", "Target": "_profile.LastName"},
-            "city": {"Source": "_source.city", "Target": "_profile.Address.City"},
-            "tier": {"Source": "_source.tier", "Target": "_profile.Attributes.tier"},
+            **CONTACTS["Fields"],
             "updated": {
                 "Source": "_source.updated",
                 "Target": "_profile.SourceLastUpdatedTimestamp",
             },
         },
-        "Keys": {
-            "objectId": [{"StandardIdentifiers": ["UNIQUE"], "FieldNames": ["id"]}],
-            "_email": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["email"]}],
-        },
     }
 
 
 @pytest.fixture
-def cp(live_server: LiveServer) -> Any:
-    return live_server.client()
+def cp(module_server: tuple[LiveServer, str]) -> Any:
+    """A client of the module's server (one per backend; each test has its own domain)."""
+    return module_server[0].client()
 
 
 @pytest.fixture
@@ -70,7 +50,10 @@ def domain(cp: Any) -> str:
     return name
 
 
-def _put(cp: Any, domain: str, type_name: str, **obj: str) -> None:
+def _put(cp: Any, domain: str, type_name: str, **obj: Any) -> None:
+    """An object of ``type_name`` for kim@example.com (a new id unless given)."""
+    if "city" in obj:
+        obj["address"] = {"city": obj.pop("city")}
     obj.setdefault("id", uuid.uuid4().hex)
     obj.setdefault("email", "kim@example.com")
     cp.put_profile_object(DomainName=domain, ObjectTypeName=type_name, Object=json.dumps(obj))

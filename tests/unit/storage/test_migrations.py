@@ -30,6 +30,13 @@ def test_migrated_schema_matches_tables(database_url: str) -> None:
     assert diff == []
 
 
+def _downgrade(database: Database, revision: str) -> None:
+    config = _config()
+    with database.write() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
 def _domain(conn: Connection) -> None:
     conn.execute(
         text(
@@ -87,10 +94,7 @@ def test_key_tables_keep_their_rows_across_migration_0005(database_url: str) -> 
         (1, "_phone", "+1", "p2", "custom"),
     ]
     assert [tuple(k) for k in object_keys] == [(7, 1, "k", "v"), (7, 1, "k", "w")]
-    config = _config()
-    with database.write() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0004")
+    _downgrade(database, "0004")
     with database.read() as conn:
         assert len(conn.execute(text("SELECT * FROM profile_keys")).all()) == 3
         assert len(conn.execute(text("SELECT * FROM object_keys")).all()) == 2
@@ -116,10 +120,7 @@ def test_object_keys_move_into_the_object_rows_in_migration_0006(database_url: s
         (8, []),
         (25007, [["k", "z"]]),
     ]
-    config = _config()
-    with database.write() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0005")
+    _downgrade(database, "0005")
     with database.read() as conn:
         keys = conn.execute(text("SELECT * FROM object_keys ORDER BY 1, 2, 3, 4")).all()
     assert [tuple(k) for k in keys] == [(7, 1, "id", "é"), (7, 1, "k", 'v"1'), (25007, 1, "k", "z")]
@@ -159,10 +160,7 @@ def test_profiles_list_their_added_keys_from_migration_0007(database_url: str) -
         ("p3", []),
     ]
     assert keys == 5  # the rows stay; only the index by profile goes
-    config = _config()
-    with database.write() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0006")
+    _downgrade(database, "0006")
     with database.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM profile_keys")).scalar() == 5
         columns = conn.execute(text("SELECT * FROM profiles")).keys()
@@ -219,10 +217,7 @@ def test_object_key_rows_get_their_objects_expiry_from_migration_0009(database_u
         ("c", "p2", "object", None),
         ("z", "q2", "object", at),
     ]
-    config = _config()
-    with database.write() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0009-1")
+    _downgrade(database, "0009-1")
     with database.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM profile_keys")).scalar() == 6
         columns = list(conn.execute(text("SELECT * FROM profile_keys")).keys())
