@@ -58,8 +58,8 @@ profiles = Table(
     Column("size", Integer, nullable=False),
     Column("created_at", UTC_DATETIME, nullable=False),
     Column("updated_at", UTC_DATETIME, nullable=False),
-    # The newest SourceLastUpdatedTimestamp of the objects merged into this profile: an older
-    # object does not overwrite what a newer one set.
+    # The newest SourceLastUpdatedTimestamp of the objects merged into this profile; on a
+    # profile whose field_sources is NULL, every field's source time.
     Column("source_updated_at", UTC_DATETIME),
     # The profile's keys other than the standard ones (AddProfileKey's and its objects'): a
     # JSON array of [key_name, key_value, origin], equal to its rows of profile_keys with those
