@@ -10,7 +10,7 @@ only fills absent fields). So objects never overwrite what a caller set on a pro
 fill such a field again once the caller has removed it (UpdateProfile with "").
 
 Stored in ``profiles.field_sources`` as compact JSON, field -> [priority, time]: priority
-null for the lowest, time in Unix seconds (null when the object had none); a member of an
+null for the lowest, time in Unix milliseconds (null when the object had none); a member of an
 address or of Attributes as "Address.City", "Attributes.tier"; "*" names the source of every
 field not named, so a profile that one source made stores only that. A profile stored before
 migration 0009 (NULL) counts every field as of the lowest priority at its newest source time
@@ -19,25 +19,24 @@ migration 0009 (NULL) counts every field as of the lowest priority at its newest
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from openprofiles.jsontext import compact, parse
 
-# (priority: None for the lowest, Unix seconds: None when unknown)
-Source = tuple[int | None, float | None]
+# (priority: None for the lowest, Unix milliseconds: None when unknown)
+Source = tuple[int | None, int | None]
 
 DIRECT: Final = 0  # CreateProfile, UpdateProfile
 LOWEST: Final[Source] = (None, None)
 _EVERY: Final = "*"
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND: Final = timedelta(milliseconds=1)
 
 
 def source(priority: int | None, time: datetime | None) -> Source:
     """A source of this priority (None: lowest) whose data is of ``time``."""
-    if time is None:
-        return (priority, None)
-    seconds = time.timestamp()
-    return (priority, int(seconds) if seconds.is_integer() else seconds)
+    return (priority, None if time is None else (time - _EPOCH) // _MILLISECOND)
 
 
 def wins(incoming: Source, stored: Source) -> bool:
@@ -55,13 +54,13 @@ def field_name(member: str, inner: str | None = None) -> str:
 class FieldSources:
     """One profile's field sources, read from their stored text only when first asked."""
 
-    __slots__ = ("_entries", "_known", "_legacy", "_text", "changed")
+    __slots__ = ("_entries", "_known", "_legacy_time", "_text", "changed")
 
     def __init__(self, text: str | None, source_updated_at: datetime | None = None) -> None:
         self._text = text
         self._known = text is not None
         self._entries: dict[str, Source] | None = None
-        self._legacy = source(None, source_updated_at)
+        self._legacy_time = source_updated_at
         self.changed = False  # differs from the stored text
 
     @classmethod
@@ -75,11 +74,17 @@ class FieldSources:
     def _read(self) -> dict[str, Source]:
         if self._entries is None:
             if self._text is None:  # stored before migration 0009: written down from now on
-                self._entries = {_EVERY: self._legacy}
+                self._entries = {_EVERY: source(None, self._legacy_time)}
                 self.changed = True
             else:
                 self._entries = {k: (p, t) for k, (p, t) in parse(self._text).items()}
         return self._entries
+
+    def only(self, given: Source) -> bool:
+        """Whether every field is from ``given`` (then merging from it needs no look-ups:
+        the usual case of a new profile, made by one object or a batch of one source)."""
+        entries = self._entries
+        return entries is not None and len(entries) == 1 and entries.get(_EVERY) == given
 
     def of(self, field: str) -> Source:
         """The source of a field the profile has."""
@@ -111,4 +116,4 @@ class FieldSources:
         """The text to store: the stored one unless it changed."""
         if not self.changed or self._entries is None:
             return self._text
-        return compact({k: list(v) for k, v in self._entries.items()})
+        return compact(self._entries)  # the sources' tuples as arrays

@@ -151,6 +151,8 @@ def merge_profile(
     profile has is replaced only when that source wins over the field's own (see
     ``services/field_sources.py``). True when the profile changed."""
     given = source(priority, source_time)
+    # Every field from this very source (a new profile): each value wins, sources stay.
+    only = sources.only(given)
     document = state.document
     changed = False
     for member, value in partial.items():
@@ -160,19 +162,23 @@ def merge_profile(
             for name, inner_value in value.items():
                 if inner_value in ("", None):
                     continue
-                field = field_name(member, name)
-                if name in inner and not wins(given, sources.of(field)):
-                    continue
-                sources.set(field, given)
+                if not only:
+                    field = field_name(member, name)
+                    if name in inner and not wins(given, sources.of(field)):
+                        continue
+                    sources.set(field, given)
                 if inner.get(name) != inner_value:
                     inner[name] = inner_value
                     changed = True
             if inner:
                 document[member] = inner
             continue
-        if value in ("", None) or (member in document and not wins(given, sources.of(member))):
+        if value in ("", None):
             continue
-        sources.set(member, given)
+        if not only:
+            if member in document and not wins(given, sources.of(member)):
+                continue
+            sources.set(member, given)
         if document.get(member) != value:
             document[member] = value
             changed = True

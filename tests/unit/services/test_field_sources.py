@@ -31,7 +31,7 @@ def test_a_profile_one_source_made_stores_that_source_once() -> None:
     made = FieldSources.new(source(3, JAN))
     made.set("FirstName", source(3, JAN))
     made.set("Address.City", source(3, JAN))
-    assert json.loads(made.encode() or "") == {"*": [3, int(JAN.timestamp())]}
+    assert json.loads(made.encode() or "") == {"*": [3, int(JAN.timestamp()) * 1000]}
     made.set("Address.City", source(1, FEB))
     reread = FieldSources(made.encode())
     assert reread.of("Address.City") == source(1, FEB)
@@ -39,13 +39,13 @@ def test_a_profile_one_source_made_stores_that_source_once() -> None:
 
 
 def test_sources_are_rewritten_only_when_they_change() -> None:
-    text = '{"*":[null,1767225600],"LastName":[0,1769904000.5]}'
+    text = '{"*":[null,1767225600000],"LastName":[0,1769904000500]}'
     stored = FieldSources(text)
     stored.set("LastName", source(DIRECT, datetime.fromtimestamp(1769904000.5, UTC)))
     stored.set("FirstName", source(None, JAN))  # the default: nothing to add
     assert stored.encode() is text
     stored.drop("LastName")
-    assert json.loads(stored.encode() or "") == {"*": [None, 1767225600]}
+    assert json.loads(stored.encode() or "") == {"*": [None, 1767225600000]}
 
 
 def test_a_profile_stored_before_sources_reads_as_the_rule_before_priorities() -> None:
