@@ -178,11 +178,13 @@ class Batch:
                 results.append(placement)
                 continue
             item, profile_id, created = placement
-            state, sources = profiles.states[profile_id], profiles.sources[profile_id]
             mapped = item.mapped
-            if merge_profile(
-                state, sources, mapped.profile, self.priority, mapped.source_last_updated
-            ):
+            given = source(self.priority, mapped.source_last_updated)
+            sources = profiles.sources.get(profile_id)
+            if sources is None:  # a profile this object creates: every field is from it
+                sources = profiles.sources[profile_id] = FieldSources.new(given)
+            state = profiles.states[profile_id]
+            if merge_profile(state, sources, mapped.profile, given, mapped.source_last_updated):
                 profiles.changed.add(profile_id)
             self._queue_objects(item, profile_id)
             results.append(PutResult(item.unique_key, profile_id, created))
@@ -328,8 +330,6 @@ class Batch:
                 profiles.created.add(profile_id)
                 document = dict(item.mapped.inferred_profile)
                 profiles.states[profile_id] = ProfileState(document, None)
-                every = source(self.priority, item.mapped.source_last_updated)
-                profiles.sources[profile_id] = FieldSources.new(every)
             elif profile_id not in profiles.created:
                 existing.add(profile_id)
         postgres = self.database.dialect == "postgresql"

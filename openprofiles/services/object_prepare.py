@@ -34,7 +34,7 @@ from openprofiles.ingest import (
     map_object,
     parse_object,
 )
-from openprofiles.services.field_sources import FieldSources, field_name, source, wins
+from openprofiles.services.field_sources import FieldSources, Source, field_name, wins
 from openprofiles.services.profiles import ADDRESS_MEMBERS
 from openprofiles.storage.repositories.profile_objects import ProfileState
 
@@ -143,14 +143,13 @@ def merge_profile(
     state: ProfileState,
     sources: FieldSources,
     partial: dict[str, Any],
-    priority: int | None,
+    given: Source,
     source_time: datetime | None,
 ) -> bool:
-    """Merge mapped profile fields into ``state``, from an object of a type of this priority
-    (its SourcePriority) whose SourceLastUpdatedTimestamp is ``source_time``: a field the
-    profile has is replaced only when that source wins over the field's own (see
+    """Merge mapped profile fields into ``state``, from an object whose source is ``given``
+    (its type's SourcePriority and ``source_time``, its SourceLastUpdatedTimestamp): a field
+    the profile has is replaced only when that source wins over the field's own (see
     ``services/field_sources.py``). True when the profile changed."""
-    given = source(priority, source_time)
     # Every field from this very source (a new profile): each value wins, sources stay.
     only = sources.only(given)
     document = state.document
