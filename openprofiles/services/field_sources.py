@@ -13,7 +13,7 @@ Stored in ``profiles.field_sources`` as compact JSON, field -> [priority, time]:
 null for the lowest, time in Unix milliseconds (null when the object had none); a member of an
 address or of Attributes as "Address.City", "Attributes.tier"; "*" names the source of every
 field not named, so a profile that one source made stores only that. A profile stored before
-migration 0009 (NULL) counts every field as of the lowest priority at its newest source time
+migration 0008 (NULL) counts every field as of the lowest priority at its newest source time
 (``profiles.source_updated_at``), which is the rule as it was before priorities.
 """
 
@@ -73,7 +73,7 @@ class FieldSources:
 
     def _read(self) -> dict[str, Source]:
         if self._entries is None:
-            if self._text is None:  # stored before migration 0009: written down from now on
+            if self._text is None:  # stored before migration 0008: written down from now on
                 self._entries = {_EVERY: source(None, self._legacy_time)}
                 self.changed = True
             else:
@@ -94,7 +94,7 @@ class FieldSources:
 
     def may_come_from(self, field: str, priority: int | None) -> bool:
         """Whether the field's value may have come from a source of this priority: it did,
-        or the profile was stored before migration 0009 and its sources are not known."""
+        or the profile was stored before migration 0008 and its sources are not known."""
         return not self._known or self.of(field)[0] == priority
 
     def set(self, field: str, given: Source) -> None:

@@ -67,7 +67,7 @@ profiles = Table(
     # profile has, so profile_keys needs no index by profile (migration 0007).
     Column("added_keys", Text, nullable=False, server_default="[]"),
     # Which source (priority, time) set each field of the document, as JSON: see
-    # services/field_sources.py. NULL on profiles not written since migration 0009.
+    # services/field_sources.py. NULL on profiles not written since migration 0008.
     Column("field_sources", Text),
 )
 
@@ -75,7 +75,7 @@ profiles = Table(
 # fields (_email, _phone, ...) and recomputed on each write; 'custom': AddProfileKey;
 # 'object': extracted from an ingested object's keys, and then ``expires`` (Unix seconds; NULL:
 # never) is the latest expiry of the profile's objects carrying it, so that reads by key skip
-# it once they have all expired (migration 0009). Read only by key, through its primary key,
+# it once they have all expired (migration 0008). Read only by key, through its primary key,
 # so on SQLite it is stored clustered on it, without a row id (see migration 0005); a profile's
 # rows are known from the profile (its document and added_keys), not looked up by profile.
 profile_keys = Table(

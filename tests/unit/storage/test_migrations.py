@@ -16,8 +16,8 @@ from openprofiles.storage.database import Database
 from openprofiles.storage.migrate import _config, upgrade
 from openprofiles.storage.tables import metadata, profile_objects
 
-migration_0009 = importlib.import_module(
-    "openprofiles.storage.migrations.versions.0009_key_expiry_and_field_sources"
+migration_0008 = importlib.import_module(
+    "openprofiles.storage.migrations.versions.0008_key_expiry_and_field_sources"
 )
 
 
@@ -169,9 +169,9 @@ def test_profiles_list_their_added_keys_from_migration_0007(database_url: str) -
     database.close()
 
 
-def test_object_key_rows_get_their_objects_expiry_from_migration_0009(database_url: str) -> None:
+def test_object_key_rows_get_their_objects_expiry_from_migration_0008(database_url: str) -> None:
     database = Database(database_url)
-    upgrade(database, "0009-1")
+    upgrade(database, "0008-1")
     day = datetime(2024, 1, 1, tzinfo=UTC)
     with database.write() as conn:
         _domain(conn)
@@ -202,7 +202,7 @@ def test_object_key_rows_get_their_objects_expiry_from_migration_0009(database_u
             ),
             [{"value": v, "pid": p, "origin": o} for v, p, o in rows],
         )
-    with patch.object(migration_0009, "_PROFILES_PER_STEP", 2):
+    with patch.object(migration_0008, "_PROFILES_PER_STEP", 2):
         upgrade(database)
     with database.read() as conn:
         found = conn.execute(
@@ -217,7 +217,7 @@ def test_object_key_rows_get_their_objects_expiry_from_migration_0009(database_u
         ("c", "p2", "object", None),
         ("z", "q2", "object", at),
     ]
-    _downgrade(database, "0009-1")
+    _downgrade(database, "0008-1")
     with database.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM profile_keys")).scalar() == 6
         columns = list(conn.execute(text("SELECT * FROM profile_keys")).keys())

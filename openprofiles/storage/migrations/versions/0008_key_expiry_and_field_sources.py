@@ -10,8 +10,8 @@ an object type's SourcePriority decides which value a field keeps
 (openprofiles/services/field_sources.py). Existing profiles keep NULL, which reads as the rule
 before priorities: every field of the lowest priority at the profile's newest source time.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
