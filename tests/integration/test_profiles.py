@@ -205,6 +205,26 @@ def test_search_without_logical_operator_is_or(cp: Any, domain: str) -> None:
     assert sorted(p["ProfileId"] for p in found) == sorted([a, b])
 
 
+def test_phone_and_email_search_is_symmetric(cp: Any, domain: str) -> None:
+    """A profile's own phone and email are found in any format of the same number or case of
+    the same address, and the stored fields keep what was sent."""
+    pid = cp.create_profile(
+        DomainName=domain, PhoneNumber="(206) 555-0100", EmailAddress="Ana@Example.COM"
+    )["ProfileId"]
+    for phone in ("(206) 555-0100", "206-555-0100", "+12065550100", "+1 206 555 0100"):
+        found = cp.search_profiles(DomainName=domain, KeyName="_phone", Values=[phone])["Items"]
+        assert [p["ProfileId"] for p in found] == [pid], phone
+        assert found[0]["PhoneNumber"] == "(206) 555-0100"
+    for email in ("Ana@Example.COM", "ana@example.com", "ANA@EXAMPLE.COM"):
+        found = cp.search_profiles(DomainName=domain, KeyName="_email", Values=[email])["Items"]
+        assert [p["ProfileId"] for p in found] == [pid], email
+    cp.update_profile(DomainName=domain, ProfileId=pid, PhoneNumber="206.555.0199")
+    old = cp.search_profiles(DomainName=domain, KeyName="_phone", Values=["2065550100"])
+    assert old["Items"] == []
+    new = cp.search_profiles(DomainName=domain, KeyName="_phone", Values=["+12065550199"])
+    assert [p["ProfileId"] for p in new["Items"]] == [pid]
+
+
 def test_search_paging(cp: Any, domain: str) -> None:
     created = {
         cp.create_profile(DomainName=domain, AccountNumber="group")["ProfileId"] for _ in range(7)

@@ -16,6 +16,17 @@ from openprofiles.storage.database import Database
 from openprofiles.storage.migrate import _config, upgrade
 from openprofiles.storage.tables import metadata, profile_objects
 
+
+def _profile_with_document(conn: Connection, pid: str, document: dict[str, str]) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO profiles (domain_id, profile_id, document, size, created_at,"
+            " updated_at) VALUES (1, :pid, :doc, 2, :now, :now)"
+        ),
+        {"pid": pid, "doc": json.dumps(document), "now": "2024-01-01 00:00:00"},
+    )
+
+
 migration_0008 = importlib.import_module(
     "openprofiles.storage.migrations.versions.0008_key_expiry_and_field_sources"
 )
@@ -224,4 +235,60 @@ def test_object_key_rows_get_their_objects_expiry_from_migration_0008(database_u
         columns += list(conn.execute(text("SELECT * FROM profiles")).keys())
     assert "expires" not in columns and "field_sources" not in columns
     upgrade(database)  # and up again
+    database.close()
+
+
+def test_standard_email_and_phone_rows_are_normalised_by_migration_0013(database_url: str) -> None:
+    database = Database(database_url)
+    upgrade(database, "0008")
+    sent = {
+        "EmailAddress": "Ana@X.com",
+        "PersonalEmailAddress": "ana@x.com",
+        "PhoneNumber": "(206) 555-0100",
+        "MobilePhoneNumber": "not a phone",
+    }
+    rows_as_sent = [
+        ("_email", "Ana@X.com"),
+        ("_email", "ana@x.com"),
+        ("_phone", "(206) 555-0100"),
+        ("_phone", "not a phone"),
+        ("_profileId", "p1"),
+    ]
+    with database.write() as conn:
+        _domain(conn)
+        _profile_with_document(conn, "p1", sent)
+        conn.execute(
+            text(
+                "INSERT INTO profile_keys (domain_id, key_name, key_value, profile_id, origin)"
+                " VALUES (1, :n, :v, 'p1', 'standard')"
+            ),
+            [{"n": n, "v": v} for n, v in rows_as_sent],
+        )
+        conn.execute(
+            text(
+                "INSERT INTO profile_keys (domain_id, key_name, key_value, profile_id, origin)"
+                " VALUES (1, '_phone', '(206) 555-0100', 'p1', 'custom')"
+            )
+        )
+
+    def rows() -> list[tuple[str, str, str]]:
+        with database.read() as conn:
+            found = conn.execute(
+                text("SELECT key_name, key_value, origin FROM profile_keys ORDER BY 1, 2, 3")
+            ).all()
+        return [tuple(r) for r in found]
+
+    custom = ("_phone", "(206) 555-0100", "custom")  # AddProfileKey's rows stay as sent
+    upgrade(database, "0013")
+    assert rows() == sorted(
+        [
+            ("_email", "ana@x.com", "standard"),
+            ("_phone", "+12065550100", "standard"),
+            ("_phone", "not a phone", "standard"),
+            ("_profileId", "p1", "standard"),
+            custom,
+        ]
+    )
+    _downgrade(database, "0008")
+    assert rows() == sorted([(n, v, "standard") for n, v in rows_as_sent] + [custom])
     database.close()
