@@ -22,14 +22,20 @@ STANDARD_KEY_NAMES = ("_profileId", "_email", "_phone", "_account", "_fullName")
 
 
 def standard_keys(profile_id: str, document: dict[str, Any]) -> list[tuple[str, str]]:
+    # Plain loops: this runs twice per object ingested (the profile's keys before and after).
     keys = [("_profileId", profile_id)]
-    emails = (normalise_email(document[f]) for f in EMAIL_FIELDS if document.get(f))
-    keys += [("_email", email) for email in emails if email]
-    phones = (normalise_phone(document[f]) for f in PHONE_FIELDS if document.get(f))
-    keys += [("_phone", phone) for phone in phones if phone]
-    if document.get("AccountNumber"):
+    get = document.get
+    for field in EMAIL_FIELDS:
+        value = get(field)
+        if value and (value := normalise_email(value)):
+            keys.append(("_email", value))
+    for field in PHONE_FIELDS:
+        value = get(field)
+        if value and (value := normalise_phone(value)):
+            keys.append(("_phone", value))
+    if get("AccountNumber"):
         keys.append(("_account", document["AccountNumber"]))
-    full_name = " ".join(document[f] for f in NAME_FIELDS if document.get(f))
+    full_name = " ".join(document[f] for f in NAME_FIELDS if get(f))
     if full_name:
         keys.append(("_fullName", full_name))
     return keys
