@@ -1,7 +1,8 @@
 """openprofiles' own API under /_openprofiles/, SigV4-signed like the AWS operations.
 
-Routes are data: (method, path pattern) -> handler taking (ctx, params). Path labels and
-query parameters (``max-results`` -> MaxResults, ``next-token`` -> NextToken) become params.
+Routes are data: (method, path pattern) -> handler taking (ctx, params). Path labels, query
+parameters (``max-results`` -> MaxResults, ``next-token`` -> NextToken) and the members of a
+JSON object body (POST, PUT) become params; a path label wins over a body member of its name.
 Requests are signed for customer-profiles (service ``profile``) and errors are
 customer-profiles-shaped.
 """
@@ -71,6 +72,7 @@ class Extensions:
             params: dict[str, Any] = {k: unquote(v) for k, v in match.groupdict().items()}
             for key, value in parse_qsl(request.query_string):
                 params[_QUERY_NAMES.get(key, key)] = value
+            params = {**_body_members(request.body), **params}
             ctx = RequestContext(caller, self.gateway.services, request_id)
             output = await anyio.to_thread.run_sync(functools.partial(handler, ctx, params))
             response = HttpResponse(
@@ -82,6 +84,19 @@ class Extensions:
             response = serialize_error(CUSTOMER_PROFILES, _as_sent(exc), request_id)
         response.operation = name
         return response
+
+
+def _body_members(body: bytes) -> dict[str, Any]:
+    """The members of a JSON object body; an empty body has none."""
+    if not body.strip():
+        return {}
+    try:
+        members = json.loads(body)
+    except ValueError:
+        members = None
+    if not isinstance(members, dict):
+        raise ServiceError(ErrorKind.INVALID, "The request body must be a JSON object, e.g. {}")
+    return members
 
 
 def _as_sent(error: ServiceError) -> ServiceError:
