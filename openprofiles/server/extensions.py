@@ -2,7 +2,8 @@
 
 Routes are data: (method, path pattern) -> handler taking (ctx, params). Path labels, query
 parameters (``max-results`` -> MaxResults, ``next-token`` -> NextToken) and the members of a
-JSON object body (POST, PUT) become params; a path label wins over a body member of its name.
+JSON object body become params; a path label or query parameter wins over a body member of its
+name.
 Requests are signed for customer-profiles (service ``profile``) and errors are
 customer-profiles-shaped.
 """
@@ -19,6 +20,7 @@ from urllib.parse import parse_qsl, unquote
 
 import anyio.to_thread
 
+from openprofiles import jsontext
 from openprofiles.errors import ErrorKind, ServiceError
 from openprofiles.handlers.context import RequestContext
 from openprofiles.protocol.gateway import Gateway
@@ -87,11 +89,12 @@ class Extensions:
 
 
 def _body_members(body: bytes) -> dict[str, Any]:
-    """The members of a JSON object body; an empty body has none."""
+    """The members of a JSON object body; an empty body has none. Read by jsontext.parse, as
+    the AWS operations' bodies are, so a lone surrogate escape is refused here too."""
     if not body.strip():
         return {}
     try:
-        members = json.loads(body)
+        members = jsontext.parse(body)
     except ValueError:
         members = None
     if not isinstance(members, dict):
