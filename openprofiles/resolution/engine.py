@@ -63,3 +63,9 @@ class Engine(Protocol):
         settings: ResolutionSettings,
         progress: Progress | None = None,
     ) -> list[MatchGroup]: ...
+
+    def trained_model(self) -> Mapping[str, Any]:
+        """The JSON-able model (comparison levels with their m and u probabilities, the prior)
+        that the last ``resolve`` scored with; the real-time matcher scores new profiles with
+        it (resolution/realtime.py)."""
+        ...
