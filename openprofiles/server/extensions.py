@@ -35,8 +35,10 @@ _MEMBERS = re.compile(r"\b(" + "|".join(_SENT_NAMES) + r")\b")
 
 
 def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
+    from openprofiles.handlers.merges import get_merge, list_merges, undo_merge
     from openprofiles.handlers.objects import list_dead_letters
 
+    merges = r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/merges"
     return [
         (
             "GET",
@@ -44,6 +46,9 @@ def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
             "ListDeadLetters",
             list_dead_letters,
         ),
+        ("GET", re.compile(merges + r"/?$"), "ListMerges", list_merges),
+        ("GET", re.compile(merges + r"/(?P<MergeId>[^/]+)/?$"), "GetMerge", get_merge),
+        ("POST", re.compile(merges + r"/(?P<MergeId>[^/]+)/undo/?$"), "UndoMerge", undo_merge),
     ]
 
 

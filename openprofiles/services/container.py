@@ -12,6 +12,7 @@ from openprofiles.context import Caller
 from openprofiles.services.b2bi_profiles import B2biProfileService, profile_arn_exists
 from openprofiles.services.dead_letters import DeadLetterService
 from openprofiles.services.domains import DomainService
+from openprofiles.services.merges import MergeService
 from openprofiles.services.object_types import ObjectTypeService
 from openprofiles.services.objects import ObjectService
 from openprofiles.services.profiles import ProfileService
@@ -40,6 +41,7 @@ class Services:
         self.objects = ObjectService(
             database, self.clock, self.pager, self.object_types, self.dead_letters
         )
+        self.merges = MergeService(database, self.clock, self.pager)
         self.search.expand_values = self.object_types.search_values
         self.tags.register("profile", _profile_resource_exists)
         self.b2bi = B2biProfileService(database, self.clock, self.pager, self.tags)
