@@ -49,13 +49,13 @@ def explanation(merge: MergeRow) -> dict[str, Any]:
     moved = []
     for profile_id in merge.merged_profile_ids:
         entry = merge.moved["Profiles"][profile_id]
-        keys: dict[str, list[str]] = {}
+        keys: dict[str, dict[str, None]] = {}  # a value the profile had twice shows once
         for name, value, _ in entry["Keys"]:
-            keys.setdefault(name, []).append(value)
+            keys.setdefault(name, {})[value] = None
         moved.append(
             {
                 "FromProfileId": profile_id,
-                "Keys": [{"KeyName": n, "Values": v} for n, v in keys.items()],
+                "Keys": [{"KeyName": n, "Values": list(v)} for n, v in keys.items()],
                 "Objects": [
                     {"ObjectTypeName": t, "ProfileObjectUniqueKey": u}
                     for _, t, u in entry["Objects"]
