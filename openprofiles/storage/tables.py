@@ -163,6 +163,8 @@ merge_history_profiles = Table(
         nullable=False,
     ),
     PrimaryKeyConstraint("domain_id", "profile_id", "merge_id", name="pk_merge_history_profiles"),
+    # What ON DELETE CASCADE looks rows up by when a domain's merges go.
+    Index("ix_merge_history_profiles_merge", "merge_id"),
 )
 
 # Objects that could not be placed on a profile, kept for inspection and replay.

@@ -281,3 +281,18 @@ def test_listing_pages_and_filters_by_profile(
     involving, _ = services.merges.listing(caller, "d", ids[4], None, None)
     assert [m.id for m in involving] == [second]
     assert [m.id for m in services.merges.history(caller, "d", ids[0])] == [first]
+
+
+def test_deleting_a_domain_deletes_its_merge_history(
+    services: Services, caller: Caller, domain: str
+) -> None:
+    main, other = (services.profiles.create(caller, "d", {"FirstName": n}) for n in "ab")
+    services.merges.merge(caller, "d", main, [other], None)
+    services.domains.delete(caller, "d")
+    services.domains.create(caller, "d", 30, {}, None)
+    assert services.merges.listing(caller, "d", None, None, None) == ([], None)
+    assert services.merges.history(caller, "d", main) == []
+    with services.database.read() as conn:
+        counts = [conn.scalar(sql(f"SELECT count(*) FROM {t}"))
+                  for t in ("merge_history", "merge_history_profiles")]  # fmt: skip
+    assert counts == [0, 0]

@@ -56,9 +56,11 @@ def upgrade() -> None:
             "domain_id", "profile_id", "merge_id", name="pk_merge_history_profiles"
         ),
     )
+    op.create_index("ix_merge_history_profiles_merge", "merge_history_profiles", ["merge_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_merge_history_profiles_merge", table_name="merge_history_profiles")
     op.drop_table("merge_history_profiles")
     op.drop_index("ix_merge_history_domain", table_name="merge_history")
     op.drop_table("merge_history")
