@@ -38,6 +38,7 @@ from openprofiles.quotas import quota
 from openprofiles.services.domains import require_domain
 from openprofiles.services.field_sources import FieldSources, field_name
 from openprofiles.services.merge_fields import FieldChoice, check_field_sources, merge_documents
+from openprofiles.services.object_batch import hold_off_ingestion
 from openprofiles.services.standard_keys import standard_keys
 from openprofiles.storage.database import Database
 from openprofiles.storage.paging import Pager, request_scope
@@ -89,6 +90,7 @@ def merge_in(
     sources_given = dict(field_sources or {})
     check_field_sources(main_profile_id, merged_ids, sources_given)
     involved = [main_profile_id, *merged_ids]
+    hold_off_ingestion(conn, domain.id)
     states = object_repo.profile_states(conn, domain.id, involved, for_update=True)
     for profile_id in involved:
         if profile_id not in states:
@@ -170,6 +172,7 @@ def undo_in(conn: Connection, domain: DomainRecord, merge_id: str, *, now: datet
             f"Merge {merge_id} was undone at {iso_utc(merge.undone_at)}; a merge is undone once."
         )
     main_id = merge.main_profile_id
+    hold_off_ingestion(conn, domain.id)
     states = object_repo.profile_states(
         conn, domain.id, [main_id, *merge.merged_profile_ids], for_update=True
     )

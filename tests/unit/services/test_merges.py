@@ -5,6 +5,7 @@ profile says it has."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -296,3 +297,29 @@ def test_deleting_a_domain_deletes_its_merge_history(
         counts = [conn.scalar(sql(f"SELECT count(*) FROM {t}"))
                   for t in ("merge_history", "merge_history_profiles")]  # fmt: skip
     assert counts == [0, 0]
+
+
+def test_objects_arriving_during_a_merge_never_bring_the_merged_profile_back(
+    services: Services, caller: Caller, domain: str
+) -> None:
+    main = services.profiles.create(caller, "d", {"FirstName": "Ana"})
+    other = services.profiles.create(caller, "d", {"EmailAddress": "b@x.com"})
+    errors: list[BaseException] = []
+
+    def ingest() -> None:
+        try:
+            for i in range(40):
+                _order(services, caller, f"o-{i}", "b@x.com")
+        except BaseException as exc:  # reported below: a thread's failure is not the test's
+            errors.append(exc)
+
+    worker = threading.Thread(target=ingest)
+    worker.start()
+    while not _objects(services, caller, other) and worker.is_alive():
+        pass  # merge once some objects are on the profile
+    services.merges.merge(caller, "d", main, [other], None)
+    worker.join()
+    assert errors == []
+    assert _profile(services, caller, other) is None
+    assert len(_objects(services, caller, main)) == 40
+    _key_rows_match_profiles(services)
