@@ -82,7 +82,10 @@ def merge_in(
     says who merged: :data:`MERGE_PROFILES` or :func:`auto_merge_origin`. Raises a 400
     (``invalid``) for the main profile among those merged or a field source that is neither,
     and a 404 for a profile the domain does not have; nothing is written before these checks.
-    A repeated id in ``profile_ids`` counts once.
+    A repeated id in ``profile_ids`` counts once. On PostgreSQL it first waits for the
+    domain's ingesting transactions and holds off new ones (``hold_off_ingestion``), then locks
+    the involved profiles' rows in id order; a caller merging several groups in one
+    transaction takes these locks once per call, which PostgreSQL allows.
     """
     merged_ids = list(dict.fromkeys(profile_ids))
     if main_profile_id in merged_ids:
