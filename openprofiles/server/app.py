@@ -77,6 +77,7 @@ class App:
 
         self._database = Database.open(self.settings.effective_database_url)
         services = Services(self._database, self.settings, self.clock)
+        services.objects.on_ingest = self.metrics.count_ingest
         self.gateway = Gateway(
             services, self.settings.credential_map, self.clock, regions=self.settings.region_list
         )
