@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from openprofiles import __version__
+from openprofiles.cli.backup import backup_command, restore_command
 from openprofiles.cli.importer import import_command
 from openprofiles.cli.serve import migrate_command, serve_command
 
@@ -26,6 +27,8 @@ def operations_command() -> None:
 cli.add_command(serve_command)
 cli.add_command(migrate_command)
 cli.add_command(import_command)
+cli.add_command(backup_command)
+cli.add_command(restore_command)
 
 
 def main() -> None:
