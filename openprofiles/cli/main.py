@@ -6,6 +6,7 @@ import click
 
 from openprofiles import __version__
 from openprofiles.cli.backup import backup_command, restore_command
+from openprofiles.cli.export import export_command
 from openprofiles.cli.importer import import_command
 from openprofiles.cli.serve import migrate_command, serve_command
 
@@ -27,6 +28,7 @@ def operations_command() -> None:
 cli.add_command(serve_command)
 cli.add_command(migrate_command)
 cli.add_command(import_command)
+cli.add_command(export_command)
 cli.add_command(backup_command)
 cli.add_command(restore_command)
 

@@ -1,0 +1,60 @@
+"""A domain's profiles and objects read in batches, in profile-id order, for exports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import Connection, or_, select
+
+from openprofiles.storage.lists import one_of
+from openprofiles.storage.tables import profile_objects, profiles
+
+
+class ProfileRow(NamedTuple):
+    profile_id: str
+    document: str  # JSON text
+    added_keys: str  # as stored: profile_keys.decode_added reads it
+
+
+class ObjectRow(NamedTuple):
+    profile_id: str
+    object_type: str
+    unique_key: str
+    document: str  # the object as received
+    key_values: str  # as stored: profile_objects.decode_keys reads it
+
+
+def profiles_after(
+    conn: Connection, domain_id: int, after: str | None, limit: int
+) -> list[ProfileRow]:
+    """Up to ``limit`` profiles whose id follows ``after`` (None: from the first)."""
+    query = (
+        select(profiles.c.profile_id, profiles.c.document, profiles.c.added_keys)
+        .where(profiles.c.domain_id == domain_id)
+        .order_by(profiles.c.profile_id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(profiles.c.profile_id > after)
+    return [ProfileRow(*row) for row in conn.execute(query)]
+
+
+def objects_of(
+    conn: Connection, domain_id: int, profile_ids: Sequence[str], now: datetime
+) -> list[ObjectRow]:
+    """The unexpired objects of these profiles, by profile, type and age (oldest first)."""
+    if not profile_ids:
+        return []
+    c = profile_objects.c
+    query = (
+        select(c.profile_id, c.object_type, c.unique_key, c.document, c.key_values)
+        .where(
+            c.domain_id == domain_id,
+            one_of(c.profile_id, conn.dialect.name),
+            or_(c.expires_at.is_(None), c.expires_at > now),
+        )
+        .order_by(c.profile_id, c.object_type, c.id)
+    )
+    return [ObjectRow(*row) for row in conn.execute(query, {"values": list(profile_ids)})]
