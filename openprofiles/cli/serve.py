@@ -139,9 +139,36 @@ def run(settings: Settings) -> None:
 @click.command("migrate")
 @_with_common
 def migrate_command(**flags: Any) -> None:
-    """Bring the database schema up to date, without serving."""
+    """Bring the database schema up to date, without serving; each migration is listed as it
+    is applied, with its time."""
+    import time
+
     from openprofiles.storage.database import Database
+    from openprofiles.storage.migrate import current_revision, head_revision, upgrade
 
     settings = _load(flags)
-    Database.open(settings.effective_database_url).close()
-    click.echo(f"database at {_redacted(settings.effective_database_url)} is up to date")
+    database = Database(settings.effective_database_url)
+    started = last = time.perf_counter()
+    applied: list[str] = []
+
+    def on_step(revision: str, description: str) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        click.echo(f"applied {revision} ({description.strip()}) in {now - last:.1f} s")
+        applied.append(revision)
+        last = now
+
+    try:
+        with database.read() as conn:
+            before = current_revision(conn)
+        upgrade(database, on_step=on_step)
+    finally:
+        database.close()
+    shown = _redacted(settings.effective_database_url)
+    if applied:
+        click.echo(
+            f"database at {shown} is up to date: {before or 'empty'} -> {head_revision()}, "
+            f"{len(applied)} migration(s) in {time.perf_counter() - started:.1f} s"
+        )
+    else:
+        click.echo(f"database at {shown} is up to date ({head_revision()})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -21,9 +22,16 @@ def _config() -> Config:
     return config
 
 
-def upgrade(database: Database, revision: str = "head") -> None:
-    """Bring the schema to ``revision``; safe to run on every start."""
+def upgrade(
+    database: Database,
+    revision: str = "head",
+    on_step: Callable[[str, str], None] | None = None,
+) -> None:
+    """Bring the schema to ``revision``; safe to run on every start. ``on_step`` is told the
+    revision and description of each migration once it is applied."""
     config = _config()
+    if on_step is not None:
+        config.attributes["on_step"] = on_step
     with database.write() as conn:
         if database.dialect == "postgresql":
             # Two servers starting against one database migrate one after the other.
