@@ -18,7 +18,7 @@ from openprofiles.config import Settings
 from openprofiles.protocol.gateway import Gateway, service_of
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.server.extensions import Extensions
-from openprofiles.server.metrics import CONTENT_TYPE, Metrics
+from openprofiles.server.metrics import CONTENT_TYPE, Metrics, timed_job
 from openprofiles.worker.expiry import INTERVAL_SECONDS, ExpiryWorker
 
 Scope = MutableMapping[str, Any]
@@ -82,7 +82,9 @@ class App:
             services, self.settings.credential_map, self.clock, regions=self.settings.region_list
         )
         self.extensions = Extensions(self.gateway)
-        self._expiry = ExpiryWorker(services.objects.purge_expired, self.purge_every)
+        self._expiry = ExpiryWorker(
+            timed_job("expiry", services.objects.purge_expired), self.purge_every
+        )
         self._expiry.start()
 
     def stop(self) -> None:

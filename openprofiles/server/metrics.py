@@ -34,16 +34,21 @@ Process-wide, for background work:
 
   ``kind`` names the sort of job (a few fixed words, never a domain or a job id) and
   ``status`` how it ended (``succeeded``, ``failed``, ``cancelled``, ...). The buckets reach
-  an hour, since jobs take from seconds to tens of minutes.
+  an hour, since jobs take from seconds to tens of minutes. :func:`timed_job` wraps a
+  callable so that each call is recorded; the server's purge of expired objects is kind
+  ``expiry``.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _JOB_BUCKETS = (0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 600.0, 1800.0, 3600.0)
@@ -116,6 +121,23 @@ def observe_job(kind: str, seconds: float, status: str) -> None:
     Safe from any thread; shown by every server of the process under
     ``openprofiles_job_duration_seconds{kind,status}``."""
     _JOBS.observe(kind, seconds, status)
+
+
+def timed_job(kind: str, run: Callable[[], T]) -> Callable[[], T]:
+    """``run``, recording each call's duration with :func:`observe_job` as ``succeeded``, or
+    ``failed`` when it raises (the exception goes on)."""
+
+    def timed() -> T:
+        started = time.perf_counter()
+        status = "failed"
+        try:
+            result = run()
+            status = "succeeded"
+            return result
+        finally:
+            observe_job(kind, time.perf_counter() - started, status)
+
+    return timed
 
 
 class Metrics:

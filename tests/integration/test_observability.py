@@ -62,7 +62,11 @@ def test_metrics_count_ingested_and_rejected_objects(live_server: LiveServer) ->
     assert _value(text, 'openprofiles_objects_ingested_total{profile="existing"}') == 1
     assert _value(text, 'openprofiles_objects_rejected_total{reason="invalid"}') == 1
     assert _value(text, 'openprofiles_objects_rejected_total{reason="not_found"}') == 1
-    assert "# TYPE openprofiles_job_duration_seconds histogram" in text
+    # The purge of expired objects runs at start: a job like any other.
+    assert (
+        _value(text, 'openprofiles_job_duration_seconds_count{kind="expiry",status="succeeded"}')
+        >= 1
+    )
     pools = re.findall(r'^openprofiles_db_pool_size\{pool="(\w+)"\} (\d+)$', text, re.M)
     assert pools, text
     for pool, size in pools:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from openprofiles.server.metrics import Metrics
 
 
@@ -84,3 +86,18 @@ def test_pool_figures_of_a_sqlite_database(tmp_path: Path) -> None:
         assert "# TYPE openprofiles_db_pool_overflow gauge\n" in text
     finally:
         database.close()
+
+
+def test_timed_job_records_success_and_failure() -> None:
+    from openprofiles.server.metrics import timed_job
+
+    def boom() -> int:
+        raise RuntimeError("no")
+
+    assert timed_job("test_timed", lambda: 42)() == 42
+    with pytest.raises(RuntimeError):
+        timed_job("test_timed", boom)()
+    text = Metrics().render()
+    name = "openprofiles_job_duration_seconds_count"
+    assert f'{name}{{kind="test_timed",status="succeeded"}} 1\n' in text
+    assert f'{name}{{kind="test_timed",status="failed"}} 1\n' in text
