@@ -149,6 +149,9 @@ def test_restore_refuses_a_database_in_use_or_present(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "is not an SQLite database" in result.output
     result = _cli("backup", "--data-dir", str(tmp_path / "empty"), "--output", str(backup_file))
     assert result.exit_code == 2 and "there is no database at" in result.output
+    itself = str(data / "openprofiles.db")
+    result = _cli("backup", "--data-dir", str(data), "--output", itself)
+    assert result.exit_code == 2 and "is the database or one of its files" in result.output
 
 
 def test_postgresql_is_told_to_use_pg_dump_and_pg_restore(tmp_path: Path) -> None:
