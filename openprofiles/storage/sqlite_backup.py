@@ -103,10 +103,9 @@ def backup(database: Path, output: Path, progress: Progress | None = None) -> Co
     """Copy ``database`` to ``output`` (replaced only once the copy is whole)."""
     if not database.is_file():
         raise BackupError(f"there is no database at {database}")
-    target, source = output.resolve(), database.resolve()
-    if target == source or (
-        target.parent == source.parent
-        and target.name in (f"{source.name}-wal", f"{source.name}-shm")
+    written, read = output.resolve(), database.resolve()
+    if written == read or (
+        written.parent == read.parent and written.name in (f"{read.name}-wal", f"{read.name}-shm")
     ):
         raise BackupError(f"{output} is the database or one of its files: write elsewhere")
     started = time.perf_counter()
