@@ -131,8 +131,8 @@ def backup(database: Path, output: Path, progress: Progress | None = None) -> Co
         raise
     finally:
         source.close()
-    with open(partial, "rb") as written:
-        os.fsync(written.fileno())
+    with open(partial, "rb") as copy:
+        os.fsync(copy.fileno())
     os.replace(partial, output)
     return Copied(pages, output.stat().st_size, revision, time.perf_counter() - started)
 
