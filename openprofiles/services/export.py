@@ -23,8 +23,7 @@ from openprofiles.services.standard_keys import standard_keys
 from openprofiles.storage.database import Database
 from openprofiles.storage.repositories import domain_export as repo
 from openprofiles.storage.repositories import domains as domain_repo
-from openprofiles.storage.repositories.profile_keys import OBJECT, decode_added
-from openprofiles.storage.repositories.profile_objects import decode_keys
+from openprofiles.storage.repositories.profile_keys import OBJECT
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +79,11 @@ def _assemble(rows: list[repo.ProfileRow], objects: list[repo.ObjectRow]) -> lis
         mine = by_profile.get(row.profile_id, [])
         # An object key stays on a profile until the last object carrying it expires: the
         # profile's object keys are those its unexpired objects carry.
-        carried = {tuple(pair) for o in mine for pair in decode_keys(o.key_values)}
+        carried = {pair for o in mine for pair in o.key_pairs()}
         keys: dict[str, list[str]] = {}
         pairs = standard_keys(row.profile_id, document) + [
             (name, value)
-            for name, value, origin in decode_added(row.added_keys)
+            for name, value, origin in row.added()
             if origin != OBJECT or (name, value) in carried
         ]
         for name, value in pairs:
