@@ -37,8 +37,6 @@ Check = Callable[[Settings], Finding]
 
 
 def check_database(settings: Settings) -> Finding:
-    from sqlalchemy import text
-
     from openprofiles.storage.database import Database
 
     url = settings.effective_database_url
@@ -55,8 +53,7 @@ def check_database(settings: Settings) -> Finding:
     except Exception as exc:
         return Finding("database", False, f"{shown}: {exc}")
     try:
-        with database.read() as conn:
-            conn.execute(text("SELECT 1"))
+        database.ping()
     except Exception as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         return Finding(

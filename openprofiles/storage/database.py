@@ -278,6 +278,11 @@ class Database:
         """The writes those groups held."""
         return self._groups.grouped_writes
 
+    def ping(self) -> None:
+        """Round-trip to the database (raises when it does not answer)."""
+        with self.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
     def pool_figures(self) -> dict[str, dict[str, int]]:
         """Each connection pool's size, connections checked out and overflow, by pool name
         (``read`` and ``write`` on SQLite, ``main`` where one engine serves both)."""
