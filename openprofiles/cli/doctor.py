@@ -36,12 +36,22 @@ class Finding:
 Check = Callable[[Settings], Finding]
 
 
+def _missing_sqlite_file(settings: Settings) -> bool:
+    """An SQLite database whose file is not there (opening it would create it)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return False
+    return not os.path.exists(str(url.database))
+
+
 def check_database(settings: Settings) -> Finding:
     from openprofiles.storage.database import Database
 
     url = settings.effective_database_url
     shown = _redacted(url)
-    if not settings.database_url and not (settings.data_dir / "openprofiles.db").exists():
+    if _missing_sqlite_file(settings):
         return Finding(
             "database",
             False,
@@ -71,7 +81,7 @@ def check_migrations(settings: Settings) -> Finding:
     from openprofiles.storage.database import Database
     from openprofiles.storage.migrate import current_revision, head_revision, known_revisions
 
-    if not settings.database_url and not (settings.data_dir / "openprofiles.db").exists():
+    if _missing_sqlite_file(settings):
         return Finding("migrations", False, "no database to check (see above)")
     head = head_revision()
     try:

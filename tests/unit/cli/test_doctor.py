@@ -108,6 +108,10 @@ def test_no_database_and_no_data_directory(tmp_path: Path) -> None:
     assert "run `openprofiles migrate --data-dir DIR`" in lines["database"]
     assert "does not exist" in lines["data directory"]
     assert not (tmp_path / "missing").exists()  # doctor creates nothing
+    elsewhere = tmp_path / "elsewhere" / "openprofiles.db"
+    result = _doctor("--database-url", f"sqlite:///{elsewhere}", "--data-dir", str(tmp_path))
+    assert "no database at" in _lines(result)["database"]
+    assert not elsewhere.parent.exists()
 
 
 def test_default_credentials_on_a_reachable_host(migrated: str, tmp_path: Path) -> None:
