@@ -10,7 +10,8 @@ One line per profile (the default)::
 ``Profile`` is the profile as SearchProfiles returns it, ``Keys`` every key it can be found by
 (values as indexed), ``Objects`` its unexpired objects, each as ListProfileObjects returns it
 (``Object`` the object's JSON text as received). With ``--objects-of TYPE``, each object of that
-type on a line of its own, as received: the input ``openprofiles import`` takes.
+type on a line of its own, as received, in the order they were first stored: the input
+``openprofiles import`` takes.
 
 The domain is read through the export service (``services/export.py``) in batches of
 ``--batch-size`` profiles, so memory stays flat; a progress bar on stderr counts profiles and
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
@@ -29,7 +31,7 @@ import click
 
 from openprofiles.context import Caller
 from openprofiles.jsontext import compact, parse
-from openprofiles.services.export import ExportedProfile
+from openprofiles.services.export import ExportedProfile, ExportService
 
 DEFAULT_BATCH = 1000
 
@@ -95,7 +97,8 @@ def _open_services(stack: ExitStack, data_dir: Path | None, database_url: str | 
 @click.option("--account", default="000000000000", show_default=True)
 @click.option("--region", default="us-east-1", show_default=True)
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=DEFAULT_BATCH,
-              show_default=True, help="Profiles read per transaction.")  # fmt: skip
+              show_default=True,
+              help="Profiles (with --objects-of, objects) read per transaction.")  # fmt: skip
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 def export_command(
     domain: str,
@@ -121,7 +124,10 @@ def export_command(
     with ExitStack() as stack:
         services = _open_services(stack, data_dir, database_url)
         try:
-            total = services.export.count(caller, domain)
+            if object_type is None:
+                total = services.export.count(caller, domain)
+            else:
+                total = services.export.count_objects(caller, domain, object_type)
         except ServiceError as exc:
             raise click.UsageError(f"{exc.message} (account {account}, {region})") from exc
         target: IO[str] = (
@@ -129,26 +135,21 @@ def export_command(
             if to_stdout
             else stack.enter_context(open(output, "w", encoding="utf-8", newline="\n"))
         )
-        bar = _progress_bar(total) if progress else None
+        bar = _progress_bar(total, object_type) if progress else None
         if bar is not None:
             stack.callback(bar.close)
         started = time.perf_counter()
-        for batch in services.export.batches(caller, domain, batch_size):
-            lines: list[str] = []
-            for profile in batch:
-                if object_type is None:
-                    lines.append(profile_line(profile))
-                    objects += len(profile.objects)
-                else:
-                    found = [o for o in profile.objects if o.object_type == object_type]
-                    lines += [_object_line(o.document) for o in found]
-                    objects += len(found)
+        for lines, counted in _records(services.export, caller, domain, object_type, batch_size):
             text = "".join(line + "\n" for line in lines)
             target.write(text)
             written += len(text.encode())
-            profiles += len(batch)
+            if object_type is None:
+                profiles += len(lines)
+                objects += counted
+            else:
+                objects += len(lines)
             if bar is not None:
-                bar.update(len(batch))
+                bar.update(len(lines))
         target.flush()
         elapsed = time.perf_counter() - started
         if bar is not None:
@@ -156,20 +157,35 @@ def export_command(
                 bar.total = bar.n  # profiles were added or deleted meanwhile
                 bar.refresh()
             bar.close()
-    rows = [
-        ("profiles", f"{profiles:,}"),
+    rows = [("profiles", f"{profiles:,}")] if object_type is None else []
+    rows += [
         (f"{object_type} objects" if object_type else "objects", f"{objects:,}"),
         ("written", f"{written:,} bytes to {'standard output' if to_stdout else output}"),
         ("elapsed", f"{elapsed:.1f} s"),
-        ("profiles/s", f"{profiles / elapsed if elapsed > 0 else 0:,.0f}"),
+        (
+            "objects/s" if object_type else "profiles/s",
+            f"{(objects if object_type else profiles) / elapsed if elapsed > 0 else 0:,.0f}",
+        ),
     ]
     width = max(len(name) for name, _ in rows) + 2
     for name, value in rows:
         click.echo(f"{name:<{width}}{value}", err=to_stdout)
 
 
-def _progress_bar(total: int) -> Any:
+def _records(
+    export: ExportService, caller: Caller, domain: str, object_type: str | None, batch_size: int
+) -> Iterator[tuple[list[str], int]]:
+    """Each batch's lines, with the number of objects they hold."""
+    if object_type is not None:
+        for documents in export.object_batches(caller, domain, object_type, batch_size):
+            yield [_object_line(d) for d in documents], len(documents)
+        return
+    for batch in export.batches(caller, domain, batch_size):
+        yield [profile_line(p) for p in batch], sum(len(p.objects) for p in batch)
+
+
+def _progress_bar(total: int, object_type: str | None) -> Any:
     from tqdm import tqdm
 
-    return tqdm(total=total, unit=" profiles", dynamic_ncols=True, mininterval=0.5,
-                file=sys.stderr)  # fmt: skip
+    unit = " objects" if object_type else " profiles"
+    return tqdm(total=total, unit=unit, dynamic_ncols=True, mininterval=0.5, file=sys.stderr)

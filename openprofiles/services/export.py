@@ -16,6 +16,7 @@ from typing import Any
 
 from openprofiles.clock import Clock
 from openprofiles.context import Caller
+from openprofiles.errors import not_found
 from openprofiles.jsontext import parse
 from openprofiles.services.domains import require_domain
 from openprofiles.services.profiles import with_id
@@ -23,6 +24,7 @@ from openprofiles.services.standard_keys import standard_keys
 from openprofiles.storage.database import Database
 from openprofiles.storage.repositories import domain_export as repo
 from openprofiles.storage.repositories import domains as domain_repo
+from openprofiles.storage.repositories import object_types as object_type_repo
 from openprofiles.storage.repositories.profile_keys import OBJECT
 
 
@@ -51,6 +53,32 @@ class ExportService:
         with self.database.read() as conn:
             record = require_domain(conn, caller, domain)
             return domain_repo.profile_stats(conn, record.id)[0]
+
+    def count_objects(self, caller: Caller, domain: str, object_type: str) -> int:
+        """How many unexpired objects of the type the domain holds now (ResourceNotFound for no
+        domain or no such type)."""
+        with self.database.read() as conn:
+            record = require_domain(conn, caller, domain)
+            if object_type_repo.find(conn, record.id, object_type) is None:
+                raise not_found(f"Object type {object_type} does not exist in domain {domain}.")
+            return repo.count_type_objects(conn, record.id, object_type, self.clock.now())
+
+    def object_batches(
+        self, caller: Caller, domain: str, object_type: str, batch_size: int
+    ) -> Iterator[list[str]]:
+        """The type's unexpired objects as received, ``batch_size`` at a time, in the order
+        they were first stored (so that importing them again places them as they were)."""
+        after = 0
+        while True:
+            with self.database.read() as conn:
+                record = require_domain(conn, caller, domain)
+                rows = repo.type_objects_after(
+                    conn, record.id, object_type, after, batch_size, self.clock.now()
+                )
+            if not rows:
+                return
+            yield [document for _, document in rows]
+            after = rows[-1][0]
 
     def batches(
         self, caller: Caller, domain: str, batch_size: int

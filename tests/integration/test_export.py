@@ -100,6 +100,10 @@ def test_export_profiles_with_keys_and_objects(
 
     missing = _cli("export", "--domain", "nope", "--database-url", database_url, "--output", "-")
     assert missing.exit_code == 2 and "Domain nope does not exist" in missing.output
+    missing = _cli("export", "--domain", "shop", "--objects-of", "Nope",
+                   "--database-url", database_url, "--output", "-")  # fmt: skip
+    assert missing.exit_code == 2
+    assert "Object type Nope does not exist in domain shop" in missing.output
 
 
 def test_objects_round_trip_through_import(
@@ -111,7 +115,8 @@ def test_objects_round_trip_through_import(
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert [json.loads(line)["order"] for line in lines] == ["o-1", "o-2"]
-    assert "Order objects  2" in result.stderr  # the summary stays off the data
+    assert "Order objects  2\n" in result.stderr  # the summary stays off the data
+    assert "objects/s" in result.stderr
 
     cp.create_domain(DomainName="copy", DefaultExpirationDays=30)
     cp.put_profile_object_type(DomainName="copy", ObjectTypeName="Customer", **CUSTOMER_TYPE)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from openprofiles.storage.lists import one_of
 from openprofiles.storage.tables import profile_objects, profiles
@@ -64,8 +64,35 @@ def objects_of(
         .where(
             c.domain_id == domain_id,
             one_of(c.profile_id, conn.dialect.name),
-            or_(c.expires_at.is_(None), c.expires_at > now),
+            _visible(now),
         )
         .order_by(c.profile_id, c.object_type, c.id)
     )
     return [ObjectRow(*row) for row in conn.execute(query, {"values": list(profile_ids)})]
+
+
+def _visible(now: datetime) -> Any:
+    return or_(profile_objects.c.expires_at.is_(None), profile_objects.c.expires_at > now)
+
+
+def type_objects_after(
+    conn: Connection, domain_id: int, object_type: str, after: int, limit: int, now: datetime
+) -> list[tuple[int, str]]:
+    """Up to ``limit`` unexpired objects of a type, (id, document as received), in the order
+    they were first stored, from the one after id ``after``."""
+    c = profile_objects.c
+    query = (
+        select(c.id, c.document)
+        .where(c.domain_id == domain_id, c.object_type == object_type, c.id > after, _visible(now))
+        .order_by(c.id)
+        .limit(limit)
+    )
+    return [(int(i), str(d)) for i, d in conn.execute(query)]
+
+
+def count_type_objects(conn: Connection, domain_id: int, object_type: str, now: datetime) -> int:
+    c = profile_objects.c
+    query = select(func.count()).where(
+        c.domain_id == domain_id, c.object_type == object_type, _visible(now)
+    )
+    return int(conn.scalar(query) or 0)
