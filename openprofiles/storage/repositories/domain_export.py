@@ -81,9 +81,18 @@ def type_objects_after(
     """Up to ``limit`` unexpired objects of a type, (id, document as received), in the order
     they were first stored, from the one after id ``after``."""
     c = profile_objects.c
+    # The domain and type are compared as expressions so that no index on them serves the
+    # query: through uq_profile_objects_key every batch would read and sort all the type's
+    # objects for its thousand (the export slowed as the square of its size); read in id
+    # order instead, each batch goes on where the last one stopped.
     query = (
         select(c.id, c.document)
-        .where(c.domain_id == domain_id, c.object_type == object_type, c.id > after, _visible(now))
+        .where(
+            c.id > after,
+            c.domain_id + 0 == domain_id,
+            c.object_type.concat("") == object_type,
+            _visible(now),
+        )
         .order_by(c.id)
         .limit(limit)
     )
