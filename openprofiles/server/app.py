@@ -18,7 +18,7 @@ from openprofiles.config import Settings
 from openprofiles.protocol.gateway import Gateway, service_of
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.server.extensions import Extensions
-from openprofiles.server.metrics import CONTENT_TYPE, Metrics
+from openprofiles.server.metrics import CONTENT_TYPE, Metrics, timed_job
 from openprofiles.worker.expiry import INTERVAL_SECONDS, ExpiryWorker
 
 Scope = MutableMapping[str, Any]
@@ -77,11 +77,14 @@ class App:
 
         self._database = Database.open(self.settings.effective_database_url)
         services = Services(self._database, self.settings, self.clock)
+        services.objects.on_ingest = self.metrics.count_ingest
         self.gateway = Gateway(
             services, self.settings.credential_map, self.clock, regions=self.settings.region_list
         )
         self.extensions = Extensions(self.gateway)
-        self._expiry = ExpiryWorker(services.objects.purge_expired, self.purge_every)
+        self._expiry = ExpiryWorker(
+            timed_job("expiry", services.objects.purge_expired), self.purge_every
+        )
         self._expiry.start()
 
     def stop(self) -> None:

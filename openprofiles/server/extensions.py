@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, unquote
 import anyio.to_thread
 
 from openprofiles import jsontext
+from openprofiles.context import current_request_id
 from openprofiles.errors import ErrorKind, ServiceError
 from openprofiles.handlers.context import RequestContext
 from openprofiles.protocol.gateway import Gateway
@@ -66,6 +67,7 @@ class Extensions:
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
+        current_request_id.set(request_id)
         name = ""
         try:
             found = self._route(request)

@@ -12,6 +12,7 @@ from openprofiles.context import Caller
 from openprofiles.services.b2bi_profiles import B2biProfileService, profile_arn_exists
 from openprofiles.services.dead_letters import DeadLetterService
 from openprofiles.services.domains import DomainService
+from openprofiles.services.export import ExportService
 from openprofiles.services.merges import MergeService
 from openprofiles.services.object_types import ObjectTypeService
 from openprofiles.services.objects import ObjectService
@@ -43,6 +44,7 @@ class Services:
         )
         self.merges = MergeService(database, self.clock, self.pager)
         self.search.expand_values = self.object_types.search_values
+        self.export = ExportService(database, self.clock)
         self.tags.register("profile", _profile_resource_exists)
         self.b2bi = B2biProfileService(database, self.clock, self.pager, self.tags)
         self.tags.register("b2bi", profile_arn_exists, quota("b2bi_tags_per_resource"))
