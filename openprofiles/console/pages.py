@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from starlette.responses import RedirectResponse, Response
 
-from openprofiles.console.render import PREFIX, View
+from openprofiles.console.render import PREFIX, View, display_name
 from openprofiles.errors import invalid
 from openprofiles.services.search import SearchKey
 from openprofiles.services.standard_keys import STANDARD_KEY_NAMES
@@ -165,6 +165,7 @@ def profile(page: PageRequest) -> View:
         "profile.html",
         {
             "profile_id": profile_id,
+            "display_name": display_name(view.document),
             "fields": _fields(view.document),
             "document": view.document,
             "keys": view.keys[first : first + KEYS_PAGE_SIZE],

@@ -49,6 +49,13 @@ def _query(values: dict[str, Any]) -> str:
     return urlencode(pairs)
 
 
+def display_name(document: dict[str, Any]) -> str:
+    """What to call a profile: its person's name, else its business's, else ""."""
+    names = [document.get(f) for f in ("FirstName", "MiddleName", "LastName")]
+    person = " ".join(str(n) for n in names if n)
+    return person or str(document.get("BusinessName") or "")
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -59,6 +66,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["base"] = PREFIX
+    env.globals["display_name"] = display_name
     env.filters["q"] = lambda value: quote(str(value), safe="")
     env.filters["pretty"] = _pretty
     env.filters["when"] = _when
