@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from botocore.exceptions import ClientError
+from playwright.sync_api import expect
 
 from tests.support.browser import (
     CONSOLE,
@@ -106,7 +107,7 @@ def test_sign_in_search_open_a_profile_preview_a_mapping_and_sign_out(
     sign_in(page, server.endpoint)
     assert page.url.endswith(f"{CONSOLE}/domains")
     page.get_by_role("link", name=DOMAIN).click()
-    assert page.get_by_role("heading", name=f"Domain {DOMAIN}").is_visible()
+    expect(page.get_by_role("heading", name=f"Domain {DOMAIN}")).to_be_visible()
     assert page.locator(".stats").inner_text().count("2") >= 1  # two profiles
 
     page.get_by_role("link", name="Search", exact=True).click()
@@ -116,7 +117,7 @@ def test_sign_in_search_open_a_profile_preview_a_mapping_and_sign_out(
     assert "ada@example.com" in results.inner_text()
     results.locator("tbody a").first.click()
 
-    assert page.get_by_role("heading", name="Profile of Ada").is_visible()
+    expect(page.get_by_role("heading", name="Profile of Ada")).to_be_visible()
     fields = page.get_by_role("table", name="The profile's fields").inner_text()
     assert "Address.City" in fields and "London" in fields and "Ada" in fields
     keys = page.get_by_role("table", name="Search keys").inner_text()
@@ -174,7 +175,7 @@ def test_search_with_or_and_and(server: LiveServer, page: Any) -> None:
     assert rows.count() == 2  # OR, the default
     page.get_by_label("every key (AND)").check()
     page.get_by_role("button", name="Search").click()
-    assert page.get_by_text("No profile has those keys.").is_visible()
+    expect(page.get_by_text("No profile has those keys.")).to_be_visible()
     # An object type's key is searchable too.
     page.goto(f"{server.endpoint}{CONSOLE}/domains/{DOMAIN}/search")
     _search(page, "orderId", "order-07")
@@ -212,7 +213,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused(server: LiveServer, pag
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         page.get_by_role("button", name="Save settings").click()
     assert posted.value.status == 403
-    assert page.get_by_role("heading", name="Refused").is_visible()
+    expect(page.get_by_role("heading", name="Refused")).to_be_visible()
     domain = server.client().get_domain(DomainName=DOMAIN)
     assert domain["DefaultExpirationDays"] == 30  # unchanged
 
@@ -220,7 +221,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused(server: LiveServer, pag
     page.goto(f"{server.endpoint}{CONSOLE}/domains/{DOMAIN}")
     page.get_by_label("Default expiration days").fill("45")
     page.get_by_role("button", name="Save settings").click()
-    assert page.get_by_text("Settings saved.").is_visible()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
     assert server.client().get_domain(DomainName=DOMAIN)["DefaultExpirationDays"] == 45
     server.client().update_domain(DomainName=DOMAIN, DefaultExpirationDays=30)
 
@@ -279,3 +280,44 @@ def test_dead_letters_are_listed(server: LiveServer, page: Any) -> None:
     assert "Lookup" in letters
     page.locator("ol.letters summary").first.click()
     assert "nobody@x.org" in page.locator("ol.letters pre").first.inner_text()
+
+
+def test_keyboard_alone_signs_in_and_reaches_a_profile(server: LiveServer, page: Any) -> None:
+    page.goto(f"{server.endpoint}{CONSOLE}/sign-in")
+    expect(page.get_by_label("Access key")).to_be_focused()
+    page.keyboard.type("test")
+    page.keyboard.press("Tab")
+    page.keyboard.type("test")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{CONSOLE}/domains")
+    # The first Tab reaches the skip link, which is visible once focused.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    assert skip.evaluate("link => link === document.activeElement")
+    expect(skip).to_be_visible()
+    outline = skip.evaluate("link => getComputedStyle(link).outlineStyle")
+    assert outline != "none"  # focus is visible
+    page.goto(f"{server.endpoint}{CONSOLE}/domains/{DOMAIN}/search")
+    expect(page.get_by_label("Value 1")).to_be_focused()
+    page.keyboard.type("grace@example.com")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**value=grace%40example.com**")
+    link = page.get_by_role("table", name="Profiles found").get_by_role("link").first
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/profiles/**")
+    expect(page.get_by_role("heading", name="Profile of Grace Hopper")).to_be_visible()
+
+
+def test_pages_fit_a_narrow_screen(server: LiveServer, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        sign_in(page, server.endpoint)
+        search = f"/domains/{DOMAIN}/search?key=_email&value=ada%40example.com"
+        for path in (f"/domains/{DOMAIN}", search, f"/domains/{DOMAIN}/object-types/Order"):
+            page.goto(f"{server.endpoint}{CONSOLE}{path}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360, f"{path} is {width} px wide"
+    finally:
+        context.close()
