@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
-from openprofiles.config import Settings
+from openprofiles.config import Settings, parse_regions
 from openprofiles.console import object_pages, pages
 from openprofiles.console.render import PREFIX, View, render
 from openprofiles.console.sessions import (
@@ -184,9 +184,9 @@ class Console:
             return await self._sign_in_form(
                 request, "That access key and secret key do not match.", access_key, 401
             )
-        if self.regions is not None and region not in self.regions:
+        if not _is_region(region) or (self.regions is not None and region not in self.regions):
             return await self._sign_in_form(
-                request, f"Region {region} is not served here.", access_key, 400
+                request, f"Region {region!r} is not a region this server serves.", access_key, 400
             )
         cookie, _session = signer.session_cookie(credential, region)
         target = _local_path(_one(form, "next")) or PREFIX + "/domains"
@@ -272,6 +272,14 @@ class Console:
 
 # Pages show one account's data: no shared cache may keep them.
 _NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _is_region(name: str) -> bool:
+    try:
+        parse_regions(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _one(form: dict[str, list[str]], name: str) -> str:

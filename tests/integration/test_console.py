@@ -321,3 +321,19 @@ def test_pages_fit_a_narrow_screen(server: LiveServer, browser: Any) -> None:
             assert width <= 360, f"{path} is {width} px wide"
     finally:
         context.close()
+
+
+def test_a_region_is_part_of_the_session(server: LiveServer, page: Any) -> None:
+    page.goto(f"{server.endpoint}{CONSOLE}/sign-in")
+    page.get_by_label("Access key").fill("test")
+    page.get_by_label("Secret key").fill("test")
+    page.get_by_label("Region").fill("eu-west-1")
+    page.get_by_role("button", name="Sign in").click()
+    # Domains belong to a region: the us-east-1 domain is not listed in eu-west-1.
+    expect(page.get_by_text("no domains in eu-west-1")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("Access key").fill("test")
+    page.get_by_label("Secret key").fill("test")
+    page.get_by_label("Region").fill("not a region")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("not a region this server serves")
