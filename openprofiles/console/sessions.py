@@ -4,8 +4,9 @@ forms.
 The cookie holds the access key, the region and a random CSRF token, signed (itsdangerous,
 HMAC-SHA256) with a key derived from the server's secret, and expires after
 :data:`MAX_AGE_SECONDS`. Nothing is kept on the server: signing out clears the cookie, and a
-credential removed from the configuration ends its sessions at their next request, because the
-access key is looked up again each time.
+credential removed from the configuration, or given another secret, ends its sessions at their
+next request: the cookie holds a digest of the key pair, checked against the configuration
+each time.
 
 Before sign-in, the sign-in form's CSRF token lives in a cookie of its own (double submit):
 a cross-site page cannot read it, so it cannot post a sign-in either.
@@ -52,13 +53,21 @@ class SessionSigner:
 
     def __init__(self, server_secret: bytes) -> None:
         key = hmac.new(server_secret, b"openprofiles console session", hashlib.sha256).digest()
+        self._key = key
         self._sessions = URLSafeTimedSerializer(key, salt="session")
         self._sign_in = URLSafeTimedSerializer(key, salt="sign-in")
 
     def session_cookie(self, credential: Credential, region: str) -> tuple[str, Session]:
         session = Session(credential.access_key, credential.account, region, new_csrf_token())
-        value = self._sessions.dumps([session.access_key, session.region, session.csrf])
+        value = self._sessions.dumps(
+            [session.access_key, session.region, session.csrf, self._fingerprint(credential)]
+        )
         return value, session
+
+    def _fingerprint(self, credential: Credential) -> str:
+        """A digest of the key pair: a session signed in with a secret since changed ends."""
+        text = f"{credential.access_key}:{credential.secret_key}".encode()
+        return hmac.new(self._key, text, hashlib.sha256).hexdigest()[:32]
 
     def read_session(
         self, cookie: str | None, credentials: dict[str, Credential]
@@ -68,11 +77,13 @@ class SessionSigner:
         if not cookie:
             return None
         try:
-            access_key, region, csrf = self._sessions.loads(cookie, max_age=MAX_AGE_SECONDS)
+            access_key, region, csrf, fingerprint = self._sessions.loads(
+                cookie, max_age=MAX_AGE_SECONDS
+            )
         except (BadSignature, ValueError, TypeError):
             return None
         credential = credentials.get(access_key)
-        if credential is None:
+        if credential is None or not tokens_equal(fingerprint, self._fingerprint(credential)):
             return None
         return Session(access_key, credential.account, region, csrf)
 

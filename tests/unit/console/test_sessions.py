@@ -33,6 +33,13 @@ def test_a_session_ends_when_its_access_key_is_no_longer_configured() -> None:
     assert signer.read_session(cookie, parse_credentials("alice:alice-secret:111111111111")) is None
 
 
+def test_a_session_ends_when_its_secret_changes() -> None:
+    signer = SessionSigner(b"server secret")
+    cookie, _ = signer.session_cookie(CREDENTIALS["bob"], "us-east-1")
+    rotated = parse_credentials("bob:new-secret:222222222222")
+    assert signer.read_session(cookie, rotated) is None
+
+
 def test_the_sign_in_token_reads_back_from_its_cookie() -> None:
     signer = SessionSigner(b"server secret")
     cookie, token = signer.sign_in_cookie()
