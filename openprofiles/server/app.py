@@ -31,6 +31,7 @@ access_log = logging.getLogger("openprofiles.access")
 log = logging.getLogger("openprofiles.server")
 
 PREFIX = "/_openprofiles/"
+CONSOLE_PREFIX = "/_openprofiles/console"
 
 
 def _json(status: int, body: dict[str, Any], **headers: str) -> HttpResponse:
@@ -59,11 +60,18 @@ class App:
         self.mounts: list[tuple[str, ASGIApp]] = []
         self._database: Any = None
         self._expiry: Any = None
+        from openprofiles.console.app import Console
+
+        self.mount(CONSOLE_PREFIX, Console(settings, self._services))
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
         if not prefix.startswith(PREFIX):
             raise ValueError(f"mounted apps live under {PREFIX}, not {prefix!r}")
         self.mounts.append((prefix, app))
+
+    def _services(self) -> Any:
+        """The services once started (the console asks on each request), else None."""
+        return self.gateway.services if self.gateway is not None else None
 
     @property
     def ready(self) -> bool:

@@ -16,6 +16,7 @@ from openprofiles.services.export import ExportService
 from openprofiles.services.merges import MergeService
 from openprofiles.services.object_types import ObjectTypeService
 from openprofiles.services.objects import ObjectService
+from openprofiles.services.profile_view import ProfileViewService
 from openprofiles.services.profiles import ProfileService
 from openprofiles.services.quotas import quota
 from openprofiles.services.search import SearchService
@@ -32,10 +33,12 @@ class Services:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         secret = settings.token_secret.encode() if settings.token_secret else load_secret(database)
+        self.secret = secret  # the server's own secret; the console derives its cookie key
         self.pager = Pager(secret, self.clock)
         self.tags = TagService(database)
         self.domains = DomainService(database, self.clock, self.pager, self.tags)
         self.profiles = ProfileService(database, self.clock)
+        self.profile_view = ProfileViewService(database, self.clock)
         self.search = SearchService(database, self.clock, self.pager)
         self.object_types = ObjectTypeService(database, self.clock, self.pager, self.tags)
         self.dead_letters = DeadLetterService(database, self.clock, self.pager)

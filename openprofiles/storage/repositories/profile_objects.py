@@ -556,3 +556,21 @@ def type_objects_by_profile(
     )
     for row in rows:
         yield row[0], row[1]
+
+
+def object_counts(
+    conn: Connection, domain_id: int, profile_id: str, now: datetime
+) -> dict[str, int]:
+    """Object type → how many unexpired objects of it the profile has (the console's profile
+    page); read through ix_profile_objects_profile."""
+    rows = conn.execute(
+        select(profile_objects.c.object_type, func.count())
+        .where(
+            profile_objects.c.domain_id == domain_id,
+            profile_objects.c.profile_id == profile_id,
+            _visible(now),
+        )
+        .group_by(profile_objects.c.object_type)
+        .order_by(profile_objects.c.object_type)
+    )
+    return {name: int(count) for name, count in rows}
