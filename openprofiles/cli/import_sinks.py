@@ -87,6 +87,7 @@ class ObjectWriter(Protocol):
         parsed: Sequence[dict[str, Any]] | None = None,
         *,
         commit: Committer | None = None,
+        within: Any = None,
     ) -> Sequence[Any]: ...
 
 
@@ -143,8 +144,12 @@ class LocalSink:
         return preferred
 
     def put_many(
-        self, texts: Sequence[str], parsed: Sequence[dict[str, Any]] | None = None
+        self,
+        texts: Sequence[str],
+        parsed: Sequence[dict[str, Any]] | None = None,
+        within: Any = None,
     ) -> Sent:
+        """``within``: written in the batch's transaction (``ObjectService.WithinBatch``)."""
         from openprofiles.storage.bulk import CommitFailed
 
         stored: list[Future[None]] = []
@@ -161,6 +166,7 @@ class LocalSink:
                 texts,
                 parsed,
                 commit=None if self.bulk is None else commit,
+                within=within,
             )
         except ServiceError as exc:
             # A whole batch refused is not the objects' fault (the type was deleted meanwhile).

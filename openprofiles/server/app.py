@@ -20,6 +20,7 @@ from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.server.extensions import Extensions
 from openprofiles.server.metrics import CONTENT_TYPE, Metrics
 from openprofiles.worker.expiry import INTERVAL_SECONDS, ExpiryWorker
+from openprofiles.worker.integrations import FlowScheduler
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -59,6 +60,8 @@ class App:
         self.mounts: list[tuple[str, ASGIApp]] = []
         self._database: Any = None
         self._expiry: Any = None
+        self._scheduler: Any = None
+        self._services: Any = None
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
         if not prefix.startswith(PREFIX):
@@ -83,8 +86,19 @@ class App:
         self.extensions = Extensions(self.gateway)
         self._expiry = ExpiryWorker(services.objects.purge_expired, self.purge_every)
         self._expiry.start()
+        self._services = services
+        # Runs a crash left under way: marked failed, and taken up by a new run.
+        services.flows.recover()
+        self._scheduler = FlowScheduler(services.flows.due_runs)
+        self._scheduler.start()
 
     def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.stop()
+            self._scheduler = None
+        if self._services is not None:
+            self._services.flows.close()
+            self._services = None
         if self._expiry is not None:
             self._expiry.stop()
             self._expiry = None

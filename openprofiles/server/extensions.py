@@ -35,6 +35,7 @@ _MEMBERS = re.compile(r"\b(" + "|".join(_SENT_NAMES) + r")\b")
 
 
 def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
+    from openprofiles.handlers.integrations import list_integration_runs, run_integration
     from openprofiles.handlers.objects import list_dead_letters
 
     return [
@@ -43,6 +44,18 @@ def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
             re.compile(r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/dead-letters/?$"),
             "ListDeadLetters",
             list_dead_letters,
+        ),
+        (
+            "POST",
+            re.compile(r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/integrations/run/?$"),
+            "RunIntegration",
+            run_integration,
+        ),
+        (
+            "GET",
+            re.compile(r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/integrations/runs/?$"),
+            "ListIntegrationRuns",
+            list_integration_runs,
         ),
     ]
 

@@ -12,6 +12,7 @@ from openprofiles.context import Caller
 from openprofiles.services.b2bi_profiles import B2biProfileService, profile_arn_exists
 from openprofiles.services.dead_letters import DeadLetterService
 from openprofiles.services.domains import DomainService
+from openprofiles.services.integration_runs import FlowRunner
 from openprofiles.services.integrations import IntegrationService
 from openprofiles.services.object_types import ObjectTypeService
 from openprofiles.services.objects import ObjectService
@@ -44,6 +45,14 @@ class Services:
         )
         self.integrations = IntegrationService(
             database, self.clock, self.pager, self.tags, self.object_types
+        )
+        self.flows = FlowRunner(
+            database,
+            self.clock,
+            self.pager,
+            self.objects,
+            self.object_types,
+            settings.s3_endpoint_url,
         )
         self.search.expand_values = self.object_types.search_values
         self.tags.register("profile", _profile_resource_exists)
