@@ -158,6 +158,8 @@ class LocalSink:
             assert self.bulk is not None
             stored.append(self.bulk.commit_later(finish))
 
+        # Only an integration's runs write within the batch: imports keep the writer's shape.
+        extra = {} if within is None else {"within": within}
         try:
             results = self.objects.put_many(
                 self.caller,
@@ -166,7 +168,7 @@ class LocalSink:
                 texts,
                 parsed,
                 commit=None if self.bulk is None else commit,
-                within=within,
+                **extra,
             )
         except ServiceError as exc:
             # A whole batch refused is not the objects' fault (the type was deleted meanwhile).
