@@ -301,8 +301,10 @@ class FlowRunner:
         with self.database.read() as conn:
             taken = repo.taken(conn, record.id)
             domain_id = require_domain(conn, caller, domain).id
+            first = not repo.has_earlier_run(conn, record.id, run.id)
         first_from = None
-        if not taken and flow.scheduled and flow.scheduled.get("FirstExecutionFrom"):
+        # FirstExecutionFrom bounds the first run only: S3 objects modified before it are left.
+        if first and flow.scheduled and flow.scheduled.get("FirstExecutionFrom"):
             first_from = datetime.fromtimestamp(float(flow.scheduled["FirstExecutionFrom"]), UTC)
         plan = TaskPlan(flow.tasks)
         sink = LocalSink(

@@ -242,6 +242,18 @@ def find_run(conn: Connection, run_id: int) -> RunRecord | None:
     return None if row is None else run_record(row)
 
 
+def has_earlier_run(conn: Connection, integration_id: int, run_id: int) -> bool:
+    return (
+        conn.scalar(
+            select(integration_runs.c.id)
+            .where(integration_runs.c.integration_id == integration_id)
+            .where(integration_runs.c.id < run_id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def running(conn: Connection, integration_id: int | None = None) -> list[RunRecord]:
     query = select(integration_runs).where(integration_runs.c.status == "RUNNING")
     if integration_id is not None:
