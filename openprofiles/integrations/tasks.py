@@ -191,9 +191,13 @@ class TaskPlan:
                     )
                 raise Rejected(message)
         if self.projected is None:
+            if not self.transforms:
+                return record
             out = dict(record)
         else:
             out = {f: record[f] for f in self.projected if f in record}
+            if not self.transforms and len(out) == len(record):
+                return record  # every field projected: the record as read, text and all
         for index, task in self.transforms:
             source = task.source_fields[0]
             kind = task.task_type
