@@ -1,4 +1,4 @@
-"""The ``openprofiles`` command: serve, migrate, import, operations."""
+"""The ``openprofiles`` command: serve, migrate, import, integrations, operations."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from openprofiles.cli.backup import backup_command, restore_command
 from openprofiles.cli.doctor import doctor_command
 from openprofiles.cli.export import export_command
 from openprofiles.cli.importer import import_command
+from openprofiles.cli.integrations import integrations_command
 from openprofiles.cli.serve import migrate_command, serve_command
 
 
@@ -52,6 +53,9 @@ def completion_command(shell: str) -> None:
     completion = get_completion_class(shell)
     assert completion is not None  # click ships all three
     click.echo(completion(cli, {}, "openprofiles", COMPLETION_VARIABLE).source())
+
+
+cli.add_command(integrations_command)
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ _MEMBERS = re.compile(r"\b(" + "|".join(_SENT_NAMES) + r")\b")
 
 
 def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
+    from openprofiles.handlers.integrations import list_integration_runs, run_integration
     from openprofiles.handlers.merges import get_merge, list_merges, undo_merge
     from openprofiles.handlers.objects import list_dead_letters
 
@@ -50,6 +51,18 @@ def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
         ("GET", re.compile(merges + r"/?$"), "ListMerges", list_merges),
         ("GET", re.compile(merges + r"/(?P<MergeId>[^/]+)/?$"), "GetMerge", get_merge),
         ("POST", re.compile(merges + r"/(?P<MergeId>[^/]+)/undo/?$"), "UndoMerge", undo_merge),
+        (
+            "POST",
+            re.compile(r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/integrations/run/?$"),
+            "RunIntegration",
+            run_integration,
+        ),
+        (
+            "GET",
+            re.compile(r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/integrations/runs/?$"),
+            "ListIntegrationRuns",
+            list_integration_runs,
+        ),
     ]
 
 

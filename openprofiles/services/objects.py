@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
+
 from openprofiles.clock import Clock
 from openprofiles.context import Caller
 from openprofiles.errors import ServiceError, not_found
@@ -29,6 +31,13 @@ from openprofiles.services.quotas import quota
 from openprofiles.storage.database import Committer, Database
 from openprofiles.storage.paging import Pager
 from openprofiles.storage.repositories import profile_objects as repo
+
+# Called inside a batch's write transaction once its objects are placed, with the connection,
+# each object's outcome and the dead letters the batch keeps: what the caller writes there
+# commits (or not) with the objects (an integration's progress, so no record is taken twice).
+WithinBatch = Callable[
+    [Connection, Sequence["PutResult | ServiceError"], Sequence[dict[str, Any]]], None
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +90,7 @@ class ObjectService:
         parsed: Sequence[dict[str, Any]] | None = None,
         *,
         commit: Committer | None = None,
+        within: WithinBatch | None = None,
     ) -> list[PutResult | ServiceError]:
         """Place a batch of objects of one type in one write transaction.
 
@@ -89,10 +99,10 @@ class ObjectService:
         given, holds each text's JSON object (bulk import has parsed them to check its input).
         ``commit``: the transaction's commit is handed on to it (see ``Database.write``), and
         the results stand only once that commit has run; dead letters go to the domain's
-        queue after it.
+        queue after it. ``within``: see :data:`WithinBatch`.
         """
         try:
-            results = self._put_many(caller, domain, object_type, texts, parsed, commit)
+            results = self._put_many(caller, domain, object_type, texts, parsed, commit, within)
         except ServiceError as exc:
             if self.on_ingest is not None:
                 self.on_ingest(0, 0, {exc.kind.value: len(texts)})
@@ -107,6 +117,7 @@ class ObjectService:
         texts: Sequence[str],
         parsed: Sequence[dict[str, Any]] | None,
         commit: Committer | None,
+        within: WithinBatch | None,
     ) -> list[PutResult | ServiceError]:
         prepared = None
         found_text = None
@@ -125,6 +136,8 @@ class ObjectService:
                 prepared = prepare_all(current.definition, texts, parsed)
             batch = Batch(self.database, self.clock, conn, record, current.definition, prepared)
             results = batch.run()
+            if within is not None:
+                within(conn, results, batch.dead_letters)
             queue_url = record.config.get("DeadLetterQueueUrl")
             if queue_url and batch.dead_letters:
                 outgoing = [

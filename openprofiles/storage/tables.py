@@ -211,10 +211,83 @@ b2bi_profiles = Table(
     Index("ix_b2bi_profiles_token", "account", "region", "client_token"),
 )
 
+# PutIntegration's integrations: one per (domain, Uri). ``definition`` holds the members stored
+# as given (wire JSON: ObjectTypeNames, FlowDefinition, RoleArn, EventTriggerNames, Scope, ...);
+# ``state`` what the flow runner keeps between runs (the next scheduled time, a source's
+# watermark), as JSON.
+integrations = Table(
+    "integrations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False),
+    Column("uri", String(255), nullable=False),
+    Column("object_type_name", String(255)),
+    Column("definition", Text, nullable=False),
+    Column("hidden", Integer, nullable=False, server_default="0"),
+    Column("state", Text, nullable=False, server_default="{}"),
+    Column("next_run_at", UTC_DATETIME),
+    Column("created_at", UTC_DATETIME, nullable=False),
+    Column("updated_at", UTC_DATETIME, nullable=False),
+    UniqueConstraint("domain_id", "uri", name="uq_integrations_domain_uri"),
+    Index("ix_integrations_uri", "uri"),
+    Index("ix_integrations_next_run", "next_run_at"),
+)
+
+# One row per flow run of an integration: what it read, stored and rejected (the first
+# rejections' reasons as a JSON array), and how it ended.
+integration_runs = Table(
+    "integration_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "integration_id",
+        Integer,
+        ForeignKey("integrations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("uri", String(255), nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("message", Text),
+    Column("records_read", Integer, nullable=False, server_default="0"),
+    Column("records_ingested", Integer, nullable=False, server_default="0"),
+    Column("records_rejected", Integer, nullable=False, server_default="0"),
+    Column("records_filtered", Integer, nullable=False, server_default="0"),
+    Column("rejections", Text, nullable=False, server_default="[]"),
+    Column("started_at", UTC_DATETIME, nullable=False),
+    Column("ended_at", UTC_DATETIME),
+    Index("ix_integration_runs_domain", "domain_id", "id"),
+    Index("ix_integration_runs_status", "status"),
+)
+
+# What an integration's runs took from its source, so that nothing is taken twice: one row per
+# source item (an S3 object: key and ETag), with the records of it already stored (``done``,
+# committed with them) and whether it was taken whole.
+integration_items = Table(
+    "integration_items",
+    metadata,
+    Column(
+        "integration_id",
+        Integer,
+        ForeignKey("integrations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("item", String(1024), primary_key=True),
+    Column("version", String(256), primary_key=True),
+    Column("done", Integer, nullable=False, server_default="0"),
+    Column("complete", Integer, nullable=False, server_default="0"),
+    Column("run_id", Integer),
+    Column("updated_at", UTC_DATETIME, nullable=False),
+)
+
 __all__ = [
     "b2bi_profiles",
     "dead_letters",
     "domains",
+    "integration_items",
+    "integration_runs",
+    "integrations",
     "merge_history",
     "merge_history_profiles",
     "metadata",
