@@ -82,6 +82,11 @@ def _name(column: str, other: str) -> ComparisonSpec:
             _level(Condition("exact", column)),
             _level(Condition("reversed", column, other=other)),
             _level(Condition("jaro_winkler", column, 0.92)),
+            # swapped and mistyped: alike once both records' names are in alphabetical order
+            _level(
+                Condition("jaro_winkler", "name_low", 0.92),
+                Condition("jaro_winkler", "name_high", 0.92),
+            ),
             _level(Condition("jaro_winkler", column, 0.80)),
             ELSE,
         ),

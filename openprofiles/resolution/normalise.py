@@ -72,6 +72,9 @@ class NormalisedRecord:
     city: str | None = None
     postcode: str | None = None
     account_number: str | None = None
+    # First and last name in alphabetical order: equal or alike for swapped names too.
+    name_low: str | None = None
+    name_high: str | None = None
 
     def as_row(self) -> dict[str, str | None]:
         return asdict(self)
@@ -117,6 +120,13 @@ def normalise_first_name(value: str) -> str | None:
     first, _, rest = name.partition(" ")
     formal = nicknames().get(first, first)
     return f"{formal} {rest}" if rest else formal
+
+
+@lru_cache(maxsize=65536)
+def normalise_last_name(value: str) -> str | None:
+    """A family name; a nickname in it is replaced too, so that a first name given as the last
+    name (``Smith, Bob``) still equals the other record's first name."""
+    return normalise_first_name(value)
 
 
 def normalise_email(value: str) -> str | None:
@@ -251,10 +261,13 @@ def normalise_document(
     first_name = _text(document, "FirstName")
     last_name = _text(document, "LastName")
     account = _text(document, "AccountNumber")
+    first = normalise_first_name(first_name) if first_name else None
+    last = normalise_last_name(last_name) if last_name else None
+    low, high = sorted((first, last)) if first and last else (None, None)
     return NormalisedRecord(
         unique_id=profile_id,
-        first_name=normalise_first_name(first_name) if first_name else None,
-        last_name=normalise_name(last_name) if last_name else None,
+        first_name=first,
+        last_name=last,
         email=first_of(EMAIL_MEMBERS, normalise_email),
         phone=first_of(PHONE_MEMBERS, lambda text: normalise_phone(text, region)),
         birth_date=normalise_birth_date(birth_date, region) if birth_date else None,
@@ -262,4 +275,6 @@ def normalise_document(
         city=normalise_name(city) if city else None,
         postcode=normalise_postcode(postcode) if postcode else None,
         account_number=normalise_account_number(account) if account else None,
+        name_low=low,
+        name_high=high,
     )
