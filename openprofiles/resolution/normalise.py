@@ -134,6 +134,26 @@ def normalise_email(value: str) -> str | None:
     return email or None
 
 
+_PHONE_PUNCTUATION = str.maketrans("", "", " ()-.")
+
+
+def _nanp(text: str, region: str) -> str | None:
+    """The common North American shapes without phonenumbers' parser (it costs ~100 us a
+    number); the same E.164 text it gives for them, None for anything else."""
+    digits = text.translate(_PHONE_PUNCTUATION)
+    if digits.startswith("+1"):
+        digits = digits[1:]
+    elif phonenumbers.country_code_for_region(region.upper()) != 1:
+        return None
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    if len(digits) == 10 and digits[0] in "23456789":
+        return "+1" + digits
+    if len(digits) == 11 and digits[0] == "1" and digits[1] in "23456789":
+        return "+" + digits
+    return None
+
+
 @lru_cache(maxsize=65536)
 def normalise_phone(value: str, region: str = "US") -> str | None:
     """E.164 (``+12065550100``), reading national numbers as numbers of ``region``.
@@ -144,6 +164,9 @@ def normalise_phone(value: str, region: str = "US") -> str | None:
     text = value.strip()
     if not text:
         return None
+    nanp = _nanp(text, region)
+    if nanp is not None:
+        return nanp
     try:
         parsed = phonenumbers.parse(text, region.upper())
     except phonenumbers.NumberParseException:

@@ -115,3 +115,26 @@ def test_a_document_may_lack_every_field() -> None:
     assert record.as_row() == {"unique_id": "p2"} | dict.fromkeys(
         [name for name in record.as_row() if name != "unique_id"]
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "region"),
+    [
+        ("1 (206) 555-0100", "US"),
+        ("+1-206-555-0100", "GB"),
+        ("(416) 555-0100", "CA"),
+        ("+44 20 7946 0018", "US"),
+        ("555-0100", "US"),
+        ("2065550100", "GB"),
+    ],
+)
+def test_the_north_american_shortcut_agrees_with_phonenumbers(raw: str, region: str) -> None:
+    import phonenumbers
+
+    parsed = phonenumbers.parse(raw, region)
+    expected = (
+        phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        if phonenumbers.is_possible_number(parsed)
+        else "".join(ch for ch in raw if ch.isdigit())
+    )
+    assert normalise_phone(raw, region) == expected
