@@ -11,7 +11,7 @@ import contextlib
 import logging
 import math
 from abc import ABC, abstractmethod
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -47,6 +47,18 @@ EM_BLOCKS: tuple[tuple[str, ...], ...] = (
     ("email",),
     ("postcode", "birth_date"),
 )
+
+
+EM_MIN_PAIRS = 50
+
+
+def _blocked_pairs(records: list[NormalisedRecord], columns: tuple[str, ...]) -> int:
+    counts = Counter(
+        key
+        for key in (tuple(getattr(record, column) for column in columns) for record in records)
+        if None not in key
+    )
+    return sum(count * (count - 1) // 2 for count in counts.values())
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -138,7 +150,7 @@ class SplinkEngine(ABC):
         linker = Linker(table, splink_settings(start), log_level=None)
         minimum = int(settings.extra.get("estimate_min_records", ESTIMATE_MIN_RECORDS))
         if len(normalised) >= minimum:
-            self._estimate(linker)
+            self._estimate(linker, normalised)
             self._model = model_from_linker(linker, start, "estimated")
         else:
             self._model = start
@@ -168,7 +180,7 @@ class SplinkEngine(ABC):
                 report("PREPROCESSING", done, total)
         return normalised
 
-    def _estimate(self, linker: Any) -> None:
+    def _estimate(self, linker: Any, records: list[NormalisedRecord]) -> None:
         from splink import block_on
 
         training = linker.training
@@ -180,6 +192,10 @@ class SplinkEngine(ABC):
             )
         training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=1)
         for columns in EM_BLOCKS:
+            # A session on a block without pairs fails part way and leaves the linker without
+            # that block's comparisons, so only blocks that pair enough records are trained.
+            if _blocked_pairs(records, columns) < EM_MIN_PAIRS:
+                continue
             try:
                 training.estimate_parameters_using_expectation_maximisation(
                     block_on(*columns), estimate_without_term_frequencies=True
