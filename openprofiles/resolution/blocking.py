@@ -36,6 +36,9 @@ BLOCKING_RULES: Final = (
     BlockingRule("first_name_birth_date", ("first_name", "birth_date")),
     BlockingRule("last_name_birth_date", ("last_name", "birth_date")),
     BlockingRule("account_number", ("account_number",)),
+    BlockingRule("first_name_postcode", ("first_name", "postcode")),
+    BlockingRule("city_birth_date", ("city", "birth_date")),
+    BlockingRule("city_last_name", ("city", "last_name")),
 )
 
 # Rules sure enough to count matches for the prior (probability that two records match).

@@ -121,12 +121,23 @@ COMPARISONS: Final = (
             _null("phone", "address", "postcode"),
             _level(Condition("exact", "phone"), Condition("jaro_winkler", "address", 0.90)),
             _level(Condition("exact", "phone")),
+            _level(
+                Condition("jaro_winkler", "address", 0.90),
+                Condition("exact", "postcode"),
+                Condition("jaro_winkler", "city", 0.90),
+            ),
             _level(Condition("jaro_winkler", "address", 0.90), Condition("exact", "postcode")),
+            _level(
+                Condition("jaro_winkler", "address", 0.90), Condition("jaro_winkler", "city", 0.90)
+            ),
             _level(Condition("jaro_winkler", "address", 0.90)),
+            _level(Condition("exact", "postcode"), Condition("jaro_winkler", "city", 0.90)),
             _level(Condition("exact", "postcode")),
             _level(Condition("levenshtein", "phone", 1)),
-            _level(Condition("jaro_winkler", "address", 0.75), Condition("exact", "city")),
-            _level(Condition("exact", "city")),
+            _level(
+                Condition("jaro_winkler", "address", 0.75), Condition("jaro_winkler", "city", 0.90)
+            ),
+            _level(Condition("jaro_winkler", "city", 0.90)),
             ELSE,
         ),
     ),
@@ -136,6 +147,7 @@ COMPARISONS: Final = (
             _null("account_number"),
             _level(Condition("exact", "account_number")),
             _level(Condition("levenshtein", "account_number", 1)),
+            _level(Condition("levenshtein", "account_number", 2)),
             ELSE,
         ),
     ),
