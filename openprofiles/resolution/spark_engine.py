@@ -18,18 +18,30 @@ class SparkEngine(SplinkEngine):
     def _database(self) -> Any:
         from pyspark.sql import SparkSession
         from splink import SparkAPI
+        from splink.backends.spark import similarity_jar_location
 
         master = os.environ.get("OPENPROFILES_SPARK_MASTER", "local[*]")
         session = (
             SparkSession.builder.master(master)
             .appName("openprofiles-resolution")
-            .config("spark.sql.shuffle.partitions", "8")
+            .config(
+                "spark.sql.shuffle.partitions", os.environ.get("OPENPROFILES_SPARK_PARTITIONS", "4")
+            )
             .config("spark.ui.enabled", "false")
+            # Splink's Jaro-Winkler and other similarity functions are Scala UDFs in this jar
+            .config("spark.jars", similarity_jar_location())
+            .config("spark.driver.memory", os.environ.get("OPENPROFILES_SPARK_MEMORY", "2g"))
             .getOrCreate()
         )
         session.sparkContext.setCheckpointDir(os.path.join(_scratch(), "checkpoints"))
         api: Any = SparkAPI
-        return api(spark_session=session)
+        # Cached frames rather than parquet files between Splink's steps: a local session has
+        # the memory, and writing every step costs more than the steps themselves.
+        return api(
+            spark_session=session,
+            break_lineage_method="persist",
+            num_partitions_on_repartition=int(os.environ.get("OPENPROFILES_SPARK_PARTITIONS", "4")),
+        )
 
     def _register(self, database: Any, rows: list[dict[str, str | None]]) -> Any:
         from pyspark.sql.types import StringType, StructField, StructType
