@@ -66,6 +66,9 @@ class Settings:
     # Secret for signing paging tokens; derived from the database location when unset so a
     # restarted server still accepts tokens it handed out.
     token_secret: str | None = None
+    # The S3-compatible endpoint identity resolution jobs export their matches to (the
+    # domain's Matching.ExportingConfig); None: AWS S3 as the standard AWS settings say.
+    s3_endpoint_url: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -48,17 +48,23 @@ class App:
     """
 
     def __init__(
-        self, settings: Settings, clock: Clock | None = None, purge_every: float = INTERVAL_SECONDS
+        self,
+        settings: Settings,
+        clock: Clock | None = None,
+        purge_every: float = INTERVAL_SECONDS,
+        jobs_every: float | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.purge_every = purge_every  # seconds between purges of expired objects
+        self.jobs_every = jobs_every  # seconds between the job worker's looks; None: its own
         self.metrics = Metrics()
         self.gateway: Gateway | None = None
         self.extensions: Extensions | None = None
         self.mounts: list[tuple[str, ASGIApp]] = []
         self._database: Any = None
         self._expiry: Any = None
+        self.job_worker: Any = None
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
         if not prefix.startswith(PREFIX):
@@ -83,8 +89,14 @@ class App:
         self.extensions = Extensions(self.gateway)
         self._expiry = ExpiryWorker(services.objects.purge_expired, self.purge_every)
         self._expiry.start()
+        self.job_worker = _job_worker(services, self.jobs_every)
+        services.jobs.on_created.append(self.job_worker.wake)
+        self.job_worker.start()
 
     def stop(self) -> None:
+        if self.job_worker is not None:
+            self.job_worker.stop()
+            self.job_worker = None
         if self._expiry is not None:
             self._expiry.stop()
             self._expiry = None
@@ -176,6 +188,18 @@ class App:
                 self.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _job_worker(services: Any, every: float | None) -> Any:
+    from openprofiles.worker.export import S3Exporter
+    from openprofiles.worker.job_worker import INTERVAL_SECONDS as JOBS_EVERY
+    from openprofiles.worker.job_worker import JobWorker
+    from openprofiles.worker.resolution_jobs import JobRunner
+
+    runner = JobRunner(
+        services.database, services.clock, exporter=S3Exporter(services.settings.s3_endpoint_url)
+    )
+    return JobWorker(services.database, services.clock, runner, every or JOBS_EVERY)
 
 
 def _service_label(request: HttpRequest) -> str:

@@ -35,6 +35,7 @@ _MEMBERS = re.compile(r"\b(" + "|".join(_SENT_NAMES) + r")\b")
 
 
 def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
+    from openprofiles.handlers.identity_resolution import start_identity_resolution_job
     from openprofiles.handlers.objects import list_dead_letters
 
     return [
@@ -43,6 +44,14 @@ def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
             re.compile(r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/dead-letters/?$"),
             "ListDeadLetters",
             list_dead_letters,
+        ),
+        (
+            "POST",
+            re.compile(
+                r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/identity-resolution-jobs/?$"
+            ),
+            "StartIdentityResolutionJob",
+            start_identity_resolution_job,
         ),
     ]
 

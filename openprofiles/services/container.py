@@ -12,6 +12,8 @@ from openprofiles.context import Caller
 from openprofiles.services.b2bi_profiles import B2biProfileService, profile_arn_exists
 from openprofiles.services.dead_letters import DeadLetterService
 from openprofiles.services.domains import DomainService
+from openprofiles.services.jobs import JobService
+from openprofiles.services.matches import MatchService
 from openprofiles.services.object_types import ObjectTypeService
 from openprofiles.services.objects import ObjectService
 from openprofiles.services.profiles import ProfileService
@@ -44,6 +46,8 @@ class Services:
         self.tags.register("profile", _profile_resource_exists)
         self.b2bi = B2biProfileService(database, self.clock, self.pager, self.tags)
         self.tags.register("b2bi", profile_arn_exists, quota("b2bi_tags_per_resource"))
+        self.jobs = JobService(database, self.clock, self.pager)
+        self.matches = MatchService(database, self.clock, self.pager)
 
 
 def _profile_resource_exists(conn: Connection, caller: Caller, arn: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -171,10 +172,66 @@ b2bi_profiles = Table(
     Index("ix_b2bi_profiles_token", "account", "region", "client_token"),
 )
 
+# Identity resolution jobs (migration 0015). A job is a row so that a restarted server resumes
+# or fails it: ``runner`` is the server process running it and ``heartbeat`` (Unix seconds,
+# wall clock) when it last said so; a running job whose heartbeat is stale is an orphan.
+# ``scheduled_for`` is the weekly JobSchedule slot a scheduled job is for (NULL for a job
+# started on demand), unique per domain so that two servers on one database start it once.
+identity_resolution_jobs = Table(
+    "identity_resolution_jobs",
+    metadata,
+    Column("job_id", String(32), primary_key=True),
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("origin", String(16), nullable=False),  # SCHEDULE, REQUEST (the extension), CLI
+    Column("scheduled_for", UTC_DATETIME),
+    Column("message", Text),
+    Column("started_at", UTC_DATETIME, nullable=False),  # JobStartTime
+    Column("ended_at", UTC_DATETIME),  # JobEndTime
+    Column("updated_at", UTC_DATETIME, nullable=False),  # LastUpdatedAt
+    Column("expires_at", UTC_DATETIME, nullable=False),  # JobExpirationTime
+    # The domain's AutoMerging and ExportingConfig when the job started (wire JSON), and the
+    # ExportingLocation it wrote to.
+    Column("auto_merging", Text),
+    Column("exporting_config", Text),
+    Column("exporting_location", Text),
+    Column("profiles_reviewed", Integer, nullable=False, server_default="0"),
+    Column("matches_found", Integer, nullable=False, server_default="0"),
+    Column("merges_done", Integer, nullable=False, server_default="0"),
+    # When the job's matches became the domain's (GetMatches' MatchGenerationDate); NULL once
+    # a newer job's replace them.
+    Column("matches_at", UTC_DATETIME),
+    Column("runner", String(64)),
+    Column("heartbeat", Integer),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("domain_id", "scheduled_for", name="uq_identity_resolution_jobs_slot"),
+    Index("ix_identity_resolution_jobs_domain", "domain_id", "started_at"),
+    Index("ix_identity_resolution_jobs_status", "status"),
+)
+
+# Match groups (migration 0015): a job's, in the order GetMatches pages them (``position``:
+# by confidence, highest first). GetMatches shows the groups of the one job of the domain whose
+# identity_resolution_jobs.matches_at is set; a job writes its groups, then makes them the
+# domain's (setting its matches_at, clearing the others'), then deletes the older ones.
+matches = Table(
+    "matches",
+    metadata,
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False),
+    Column("job_id", String(32), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("match_id", String(32), nullable=False),
+    Column("profile_ids", Text, nullable=False),  # JSON array
+    Column("confidence", Float, nullable=False),
+    Column("created_at", UTC_DATETIME, nullable=False),
+    PrimaryKeyConstraint("domain_id", "job_id", "position", name="pk_matches"),
+)
+
 __all__ = [
     "b2bi_profiles",
     "dead_letters",
     "domains",
+    "identity_resolution_jobs",
+    "matches",
     "metadata",
     "object_types",
     "profile_keys",
