@@ -1,4 +1,4 @@
-"""The ``openprofiles`` command: serve, migrate, import, operations."""
+"""The ``openprofiles`` command: serve, migrate, import, resolve, operations."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import click
 
 from openprofiles import __version__
 from openprofiles.cli.importer import import_command
+from openprofiles.cli.resolve import resolve_command
 from openprofiles.cli.serve import migrate_command, serve_command
 
 
@@ -26,6 +27,7 @@ def operations_command() -> None:
 cli.add_command(serve_command)
 cli.add_command(migrate_command)
 cli.add_command(import_command)
+cli.add_command(resolve_command)
 
 
 def main() -> None:

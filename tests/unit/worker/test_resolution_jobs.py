@@ -1,12 +1,11 @@
 """The identity resolution job runner's mechanics (both databases): states, stats, matches
-replacing the previous job's, orphans, a stopping server. The engine here is a test double
-for the mechanics only: it groups profiles by exact email address, as a real engine's
-blocking rule on email would, through the engine contract."""
+replacing the previous job's, orphans, a stopping server, the schedule. The engine is a test
+double for the mechanics only (tests/support/email_engine.py)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,59 +15,16 @@ from openprofiles.clock import FixedClock
 from openprofiles.config import Settings
 from openprofiles.context import Caller
 from openprofiles.errors import ErrorKind, ServiceError
-from openprofiles.resolution.engine import (
-    MatchGroup,
-    Progress,
-    ResolutionRecord,
-    ResolutionSettings,
-)
+from openprofiles.resolution.engine import MatchGroup
 from openprofiles.services.container import Services
 from openprofiles.storage.database import Database
 from openprofiles.storage.repositories import jobs as job_repo
 from openprofiles.worker.job_worker import JobWorker
 from openprofiles.worker.resolution_jobs import JobRunner, recover_orphans
 from openprofiles.worker.schedule import queue_due_jobs
+from tests.support.email_engine import EmailEngine
 
 CALLER = Caller(account="111111111111", region="us-east-1", access_key="AKID")
-
-
-class EmailEngine:
-    """Profiles sharing an email address are one group, confidence 0.9."""
-
-    name = "email"
-
-    def __init__(self, observe: Callable[[str], None] | None = None) -> None:
-        self.observe = observe
-        self.seen = 0
-
-    def resolve(
-        self,
-        records: Iterable[ResolutionRecord],
-        settings: ResolutionSettings,
-        progress: Progress | None = None,
-    ) -> list[MatchGroup]:
-        by_email: dict[str, list[str]] = {}
-        for record in records:
-            self.seen += 1
-            email = str(record.document.get("EmailAddress", "")).lower()
-            if email:
-                by_email.setdefault(email, []).append(record.profile_id)
-        if progress:
-            progress("PREPROCESSING", self.seen, self.seen)
-        if self.observe:
-            self.observe("PREPROCESSING")
-        if progress:
-            progress("FIND_MATCHING", 0, len(by_email))
-        if self.observe:
-            self.observe("FIND_MATCHING")
-        return [
-            MatchGroup(tuple(ids), 0.9 if len(ids) == 2 else 0.8)
-            for ids in by_email.values()
-            if len(ids) > 1
-        ]
-
-    def trained_model(self) -> Mapping[str, Any]:
-        return {}
 
 
 @pytest.fixture
