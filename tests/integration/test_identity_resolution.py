@@ -12,6 +12,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.docs import json_blocks
 from tests.support.live_server import LiveServer
 from tests.support.raw_client import signed_request
 
@@ -60,6 +61,16 @@ def wait_for_job(cp: Any, domain: str, job_id: str, timeout: float = 120) -> dic
             return job
         assert time.time() < deadline, f"job still {job['Status']}"
         time.sleep(0.1)
+
+
+def test_the_documented_configuration_and_answer_are_the_servers(live_server: LiveServer) -> None:
+    documented, answer = json_blocks("identity-resolution.md")[:2]
+    cp = live_server.client()
+    cp.create_domain(DomainName="documented", DefaultExpirationDays=30, Matching=documented)
+    assert cp.get_domain(DomainName="documented")["Matching"] == documented
+    status, started = start_job(live_server, "documented")
+    assert status == 200 and list(started) == list(answer)
+    assert re.fullmatch("[0-9a-f]{32}", started["JobId"]) and len(answer["JobId"]) == 32
 
 
 def test_matching_configuration_round_trips(live_server: LiveServer) -> None:

@@ -4,6 +4,7 @@ databases), and an unreachable endpoint leaving the matches stored."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from openprofiles.services.container import Services
 from openprofiles.storage.database import Database
 from openprofiles.worker.export import S3Exporter
 from openprofiles.worker.resolution_jobs import JobRunner
+from tests.support.docs import json_blocks, same_shape
 from tests.support.email_engine import EmailEngine
 from tests.support.live_server import free_port
 from tests.unit.worker.test_resolution_jobs import CALLER
@@ -80,6 +82,12 @@ def test_a_job_exports_its_matches_as_json_lines(services: Services, s3_endpoint
     assert {line["JobId"] for line in lines} == {job.job_id}
     assert all(line["DomainName"] == "shop" and 0 <= line["ConfidenceScore"] <= 1 for line in lines)
     assert all(line["MatchGenerationDate"] == "2026-11-25T12:00:00.000000Z" for line in lines)
+    documented = json_blocks("identity-resolution.md")[-1]
+    for line in lines:
+        assert list(line) == list(documented)
+        assert same_shape(documented["MatchGenerationDate"]).fullmatch(line["MatchGenerationDate"])
+        for name in ("MatchId", "JobId"):
+            assert re.fullmatch("[0-9a-f]{32}", line[name]) and len(documented[name]) == 32
 
 
 def test_an_unreachable_endpoint_is_a_partial_success_with_the_matches_stored(
