@@ -63,19 +63,16 @@ class MatchService:
         limit = max_results or quota_limit("list_max_results_default")
         with self.database.read() as conn:
             record = require_domain(conn, caller, domain)
-            current = repo.current(conn, record.id)
-            if current is None:
-                self.pager.decode(token, _scope(caller, domain, ""))
-                return MatchPage([], None, None, 0)
+            shown = repo.shown(conn, record.id)
             rows, next_token = self.pager.page(
                 conn,
                 _PAGE,
-                scope=_scope(caller, domain, current.job_id),
+                scope=_scope(caller, domain, shown.job_id),
                 token=token,
                 limit=limit,
-                params={"domain_id": record.id, "job_id": current.job_id},
+                params={"domain_id": record.id, "job_id": shown.job_id},
             )
-        return MatchPage(repo.as_rows(rows), next_token, current.generated_at, current.count)
+        return MatchPage(repo.as_rows(rows), next_token, shown.generated_at, shown.count)
 
     def preview(
         self,
@@ -96,10 +93,8 @@ class MatchService:
         groups = profiles = merged = 0
         with self.database.read() as conn:
             record = require_domain(conn, caller, domain)
-            current = repo.current(conn, record.id)
-            if current is None:
-                return Preview(0, 0, 0)
-            for batch in repo.read_batches(conn, record.id, current.job_id, _PREVIEW_BATCH):
+            job_id = repo.shown(conn, record.id).job_id
+            for batch in repo.read_batches(conn, record.id, job_id, _PREVIEW_BATCH, realtime=True):
                 ids = [pid for row in batch for pid in row.profile_ids]
                 facts = repo.profile_facts(conn, record.id, ids)
                 for row in batch:

@@ -226,17 +226,44 @@ matches = Table(
     PrimaryKeyConstraint("domain_id", "job_id", "position", name="pk_matches"),
 )
 
+# Real-time matching (migration 0016): each profile's blocking keys (resolution/blocking.py's
+# match_keys), so a new or changed profile finds its candidates by index instead of a scan;
+# kept for domains with Matching enabled. By key for the look-up, by profile to replace a
+# profile's keys.
+match_keys = Table(
+    "match_keys",
+    metadata,
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False),
+    Column("match_key", String(512), nullable=False),
+    Column("profile_id", String(32), nullable=False),
+    PrimaryKeyConstraint("domain_id", "match_key", "profile_id", name="pk_match_keys"),
+    Index("ix_match_keys_profile", "domain_id", "profile_id"),
+)
+
+# The model each domain's last job scored with (an engine's trained_model(), JSON), which the
+# real-time matcher scores with; a domain without one uses the engine's shipped defaults.
+resolution_models = Table(
+    "resolution_models",
+    metadata,
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", Text, nullable=False),
+    Column("job_id", String(32), nullable=False),
+    Column("updated_at", UTC_DATETIME, nullable=False),
+)
+
 __all__ = [
     "b2bi_profiles",
     "dead_letters",
     "domains",
     "identity_resolution_jobs",
+    "match_keys",
     "matches",
     "metadata",
     "object_types",
     "profile_keys",
     "profile_objects",
     "profiles",
+    "resolution_models",
     "server_meta",
     "tags",
 ]

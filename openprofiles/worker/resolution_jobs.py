@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from openprofiles.clock import Clock
@@ -58,7 +59,6 @@ READ_BATCH = 5000
 WRITE_BATCH = 1000
 MERGE_BATCH = 200
 MESSAGE_MAX = 2048
-AUTO_MERGE_ORIGIN = "AUTO_MERGE"
 
 MergeIn = Callable[..., Any]
 
@@ -101,6 +101,15 @@ def default_merge() -> MergeIn | None:
     return merge
 
 
+def merge_origin(job_id: str) -> str:
+    """How the merge history names a merge this job made (services/merges.py's words)."""
+    try:
+        module: Any = importlib.import_module("openprofiles.services.merges")
+        return str(module.auto_merge_origin(job_id))
+    except (ImportError, AttributeError):
+        return f"auto-merge job {job_id}"
+
+
 def _message(text: str) -> str:
     return text if len(text) <= MESSAGE_MAX else text[: MESSAGE_MAX - 3] + "..."
 
@@ -109,6 +118,7 @@ def _message(text: str) -> str:
 class _Run:
     job: JobRecord
     domain: DomainRecord
+    began: datetime  # when this attempt began reading the domain
     reviewed: int = 0
     stage: str = repo.PREPROCESSING
 
@@ -195,7 +205,7 @@ class JobRunner:
             domain = None if job is None else domain_repo.find_by_id(conn, job.domain_id)
         if job is None or domain is None:
             return  # the domain was deleted, and its jobs with it
-        run = _Run(job, domain)
+        run = _Run(job, domain, self.clock.now())
         with self.database.write() as conn:
             match_repo.delete_job(conn, domain.id, job_id)  # an earlier attempt's
 
@@ -268,6 +278,8 @@ class JobRunner:
             ):
                 raise JobInterrupted()
             match_repo.make_current(conn, domain_id, job_id)
+            # Real-time groups made before the job read the domain are in its groups now.
+            match_repo.drop_realtime_before(conn, domain_id, run.began)
             older = match_repo.older_jobs(conn, domain_id, job_id)
         for old in older:
             with self.database.write() as conn:
@@ -287,6 +299,7 @@ class JobRunner:
         done = failed = 0
         first_error = ""
         domain_id = run.domain.id
+        origin = merge_origin(run.job.job_id)
         for start in range(0, len(rows), MERGE_BATCH):
             if self.stop.is_set():
                 raise JobInterrupted()
@@ -311,7 +324,7 @@ class JobRunner:
                                 list(plan.profile_ids),
                                 plan.field_sources,
                                 now=self.clock.now(),
-                                origin=AUTO_MERGE_ORIGIN,
+                                origin=origin,
                             )
                         done += 1
                     except Exception as exc:

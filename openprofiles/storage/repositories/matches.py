@@ -1,5 +1,8 @@
 """Match groups, kept per job: a job writes its groups, makes them the domain's (its
-``matches_at``), then the older jobs' groups are deleted."""
+``matches_at``), then the older jobs' groups are deleted. The real-time matcher's groups are
+kept under the job id :data:`REALTIME`, after every job's in GetMatches' order (positions
+from :data:`REALTIME_BASE`), one per profile it scored (its match id derives from the
+profile's); a job's groups replace those made before the job started."""
 
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from openprofiles.storage.paging import PagedQuery, paged
 from openprofiles.storage.tables import identity_resolution_jobs as jobs
 from openprofiles.storage.tables import matches
 
+REALTIME = "realtime"
+REALTIME_BASE = 1_000_000_000  # no job stores this many groups
 _COLUMNS = (
     "domain_id",
     "job_id",
@@ -74,6 +79,71 @@ def current(conn: Connection, domain_id: int) -> CurrentMatches | None:
     return CurrentMatches(row.job_id, to_utc(row.matches_at), int(row.matches_found))
 
 
+@dataclass(frozen=True)
+class Shown:
+    """What GetMatches shows: the current job's groups (``job_id``; "" before any job) and
+    the real-time ones; how many, and when the newest of them was made."""
+
+    job_id: str
+    generated_at: datetime | None
+    count: int
+
+
+def shown(conn: Connection, domain_id: int) -> Shown:
+    job = current(conn, domain_id)
+    realtime = conn.execute(
+        select(func.count(), func.max(matches.c.created_at)).where(
+            matches.c.domain_id == domain_id, matches.c.job_id == REALTIME
+        )
+    ).one()
+    times = [t for t in (job and job.generated_at, realtime[1] and to_utc(realtime[1])) if t]
+    return Shown(
+        job.job_id if job else "",
+        max(times) if times else None,
+        (job.count if job else 0) + int(realtime[0]),
+    )
+
+
+def upsert_realtime(
+    conn: Connection,
+    domain_id: int,
+    match_id: str,
+    profile_ids: Sequence[str],
+    confidence: float,
+    now: datetime,
+) -> None:
+    """The real-time group ``match_id`` (of one scored profile) is now ``profile_ids``; none
+    when fewer than two."""
+    conn.execute(
+        delete(matches).where(
+            matches.c.domain_id == domain_id,
+            matches.c.job_id == REALTIME,
+            matches.c.match_id == match_id,
+        )
+    )
+    if len(profile_ids) < 2:
+        return
+    last = conn.scalar(
+        select(func.max(matches.c.position)).where(
+            matches.c.domain_id == domain_id, matches.c.job_id == REALTIME
+        )
+    )
+    position = REALTIME_BASE if last is None else int(last) + 1
+    insert(conn, domain_id, REALTIME, [MatchRow(position, match_id, tuple(profile_ids),
+                                                 confidence)], now)  # fmt: skip
+
+
+def drop_realtime_before(conn: Connection, domain_id: int, before: datetime) -> None:
+    """Real-time groups made before ``before`` (a job that started then has seen them)."""
+    conn.execute(
+        delete(matches).where(
+            matches.c.domain_id == domain_id,
+            matches.c.job_id == REALTIME,
+            matches.c.created_at < before,
+        )
+    )
+
+
 def make_current(conn: Connection, domain_id: int, job_id: str) -> None:
     """Only ``job_id``'s groups are the domain's now (the job's matches_at is set by the
     caller in the same transaction)."""
@@ -89,10 +159,14 @@ def make_current(conn: Connection, domain_id: int, job_id: str) -> None:
 
 
 def page_query() -> PagedQuery:
-    """One job's groups (parameters ``domain_id``, ``job_id``) in position order."""
+    """A job's groups and the real-time ones (parameters ``domain_id``, ``job_id``), in
+    position order."""
     query = select(
         matches.c.position, matches.c.match_id, matches.c.profile_ids, matches.c.confidence
-    ).where(matches.c.domain_id == bindparam("domain_id"), matches.c.job_id == bindparam("job_id"))
+    ).where(
+        matches.c.domain_id == bindparam("domain_id"),
+        matches.c.job_id.in_([bindparam("job_id"), REALTIME]),
+    )
     return paged(query, [matches.c.position])
 
 
@@ -104,9 +178,11 @@ def as_rows(rows: Any) -> list[MatchRow]:
 
 
 def read_batches(
-    conn: Connection, domain_id: int, job_id: str, size: int = 1000
+    conn: Connection, domain_id: int, job_id: str, size: int = 1000, *, realtime: bool = False
 ) -> Iterator[list[MatchRow]]:
-    """Every group of a job, ``size`` at a time, in position order."""
+    """Every group of a job (and with ``realtime`` the real-time ones), ``size`` at a time,
+    in position order."""
+    job_ids = [job_id, REALTIME] if realtime else [job_id]
     after = -1
     while True:
         rows = conn.execute(
@@ -115,7 +191,7 @@ def read_batches(
             )
             .where(
                 matches.c.domain_id == domain_id,
-                matches.c.job_id == job_id,
+                matches.c.job_id.in_(job_ids),
                 matches.c.position > after,
             )
             .order_by(matches.c.position)
@@ -146,10 +222,14 @@ def delete_job(conn: Connection, domain_id: int, job_id: str) -> None:
 
 
 def older_jobs(conn: Connection, domain_id: int, keep: str) -> list[str]:
-    """Jobs other than ``keep`` that still have groups stored."""
+    """Jobs other than ``keep`` that still have groups stored (not the real-time groups)."""
     query = (
         select(matches.c.job_id)
-        .where(matches.c.domain_id == domain_id, matches.c.job_id != keep)
+        .where(
+            matches.c.domain_id == domain_id,
+            matches.c.job_id != keep,
+            matches.c.job_id != REALTIME,
+        )
         .distinct()
     )
     return list(conn.scalars(query))
