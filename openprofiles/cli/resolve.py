@@ -77,6 +77,7 @@ def resolve_command(
     from openprofiles.services.jobs import FROM_CLI
     from openprofiles.storage.database import Database
     from openprofiles.worker.export import S3Exporter
+    from openprofiles.worker.realtime import RealtimeMatcher
     from openprofiles.worker.resolution_jobs import JobRunner
 
     if data_dir is not None and database_url is not None:

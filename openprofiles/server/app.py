@@ -65,6 +65,7 @@ class App:
         self._database: Any = None
         self._expiry: Any = None
         self.job_worker: Any = None
+        self.realtime: Any = None
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
         if not prefix.startswith(PREFIX):
@@ -89,7 +90,13 @@ class App:
         self.extensions = Extensions(self.gateway)
         self._expiry = ExpiryWorker(services.objects.purge_expired, self.purge_every)
         self._expiry.start()
-        self.job_worker = _job_worker(services, self.jobs_every)
+        from openprofiles.worker.realtime import RealtimeMatcher
+
+        self.realtime = RealtimeMatcher(services.database, services.clock)
+        services.profiles.on_profiles_changed = self.realtime.submit
+        services.objects.on_profiles_changed = self.realtime.submit
+        self.realtime.start()
+        self.job_worker = _job_worker(services, self.jobs_every, self.realtime)
         services.jobs.on_created.append(self.job_worker.wake)
         self.job_worker.start()
 
@@ -97,6 +104,9 @@ class App:
         if self.job_worker is not None:
             self.job_worker.stop()
             self.job_worker = None
+        if self.realtime is not None:
+            self.realtime.stop()
+            self.realtime = None
         if self._expiry is not None:
             self._expiry.stop()
             self._expiry = None
@@ -190,14 +200,17 @@ class App:
                 return
 
 
-def _job_worker(services: Any, every: float | None) -> Any:
+def _job_worker(services: Any, every: float | None, realtime: Any) -> Any:
     from openprofiles.worker.export import S3Exporter
     from openprofiles.worker.job_worker import INTERVAL_SECONDS as JOBS_EVERY
     from openprofiles.worker.job_worker import JobWorker
     from openprofiles.worker.resolution_jobs import JobRunner
 
     runner = JobRunner(
-        services.database, services.clock, exporter=S3Exporter(services.settings.s3_endpoint_url)
+        services.database,
+        services.clock,
+        exporter=S3Exporter(services.settings.s3_endpoint_url),
+        index=realtime.index,
     )
     return JobWorker(services.database, services.clock, runner, every or JOBS_EVERY)
 

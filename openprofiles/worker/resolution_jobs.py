@@ -25,7 +25,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +45,7 @@ from openprofiles.services.matching import AutoMergeRules, domain_auto_merge
 from openprofiles.storage.database import Database
 from openprofiles.storage.repositories import domains as domain_repo
 from openprofiles.storage.repositories import jobs as repo
+from openprofiles.storage.repositories import match_keys as key_repo
 from openprofiles.storage.repositories import matches as match_repo
 from openprofiles.storage.repositories.domains import DomainRecord
 from openprofiles.storage.repositories.jobs import JobRecord
@@ -61,6 +62,8 @@ MERGE_BATCH = 200
 MESSAGE_MAX = 2048
 
 MergeIn = Callable[..., Any]
+# Given each page of profiles a job reads: the real-time matcher's candidate index.
+Indexer = Callable[[int, Sequence[tuple[str, Mapping[str, Any]]]], None]
 
 
 class Exporter(Protocol):
@@ -121,6 +124,7 @@ class _Run:
     began: datetime  # when this attempt began reading the domain
     reviewed: int = 0
     stage: str = repo.PREPROCESSING
+    trained: dict[str, Any] | None = None
 
 
 class JobRunner:
@@ -136,6 +140,7 @@ class JobRunner:
         exporter: Exporter | None = None,
         runner: str | None = None,
         settings: ResolutionSettings | None = None,
+        index: Indexer | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
@@ -144,6 +149,7 @@ class JobRunner:
         self.exporter = exporter
         self.runner = runner or runner_name()
         self.settings = settings or ResolutionSettings()
+        self.index = index
         self.stop = threading.Event()
 
     def run(self, job_id: str, progress: Progress | None = None) -> JobRecord | None:
@@ -218,7 +224,9 @@ class JobRunner:
             if progress is not None:
                 progress(stage, done, total)
 
-        groups = self.engine().resolve(self._records(run), self.settings, on_progress)
+        engine = self.engine()
+        groups = engine.resolve(self._records(run), self.settings, on_progress)
+        run.trained = dict(engine.trained_model())
         if run.stage != repo.FIND_MATCHING:
             run.stage = repo.FIND_MATCHING
             self._set(job_id, status=repo.FIND_MATCHING)
@@ -243,6 +251,8 @@ class JobRunner:
                 page = match_repo.profile_page(conn, run.domain.id, after, READ_BATCH)
             if not page:
                 return
+            if self.index is not None:
+                self.index(run.domain.id, page)
             for profile_id, document in page:
                 yield ResolutionRecord(profile_id, document)
             run.reviewed += len(page)
@@ -278,6 +288,8 @@ class JobRunner:
             ):
                 raise JobInterrupted()
             match_repo.make_current(conn, domain_id, job_id)
+            if run.trained:
+                key_repo.save_model(conn, domain_id, job_id, run.trained, now)
             # Real-time groups made before the job read the domain are in its groups now.
             match_repo.drop_realtime_before(conn, domain_id, run.began)
             older = match_repo.older_jobs(conn, domain_id, job_id)

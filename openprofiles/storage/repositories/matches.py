@@ -290,3 +290,19 @@ def profile_page(
         .limit(size)
     )
     return [(pid, parse(doc)) for pid, doc in rows]
+
+
+def realtime_members(
+    conn: Connection, domain_id: int, match_ids: Sequence[str]
+) -> dict[str, set[str]]:
+    """The profiles of those of the real-time groups ``match_ids`` that exist."""
+    if not match_ids:
+        return {}
+    rows = conn.execute(
+        select(matches.c.match_id, matches.c.profile_ids).where(
+            matches.c.domain_id == domain_id,
+            matches.c.job_id == REALTIME,
+            matches.c.match_id.in_(list(match_ids)),
+        )
+    )
+    return {mid: set(json.loads(ids)) for mid, ids in rows}
