@@ -102,7 +102,12 @@ def resolve_command(
             job_id = services.jobs.start(caller, domain, origin=FROM_CLI)
         except ServiceError as exc:
             raise click.UsageError(exc.message) from exc
-        runner = JobRunner(database, services.clock, exporter=S3Exporter(settings.s3_endpoint_url))
+        runner = JobRunner(
+            database,
+            services.clock,
+            exporter=S3Exporter(settings.s3_endpoint_url),
+            index=RealtimeMatcher(database, services.clock).index,
+        )
         bar = _StageBar() if progress else None
         try:
             job = runner.run(job_id, bar)

@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from openprofiles import resolution
-
 from openprofiles.cli.main import cli
 from openprofiles.config import Settings
 from openprofiles.context import Caller
