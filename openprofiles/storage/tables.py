@@ -198,6 +198,9 @@ identity_resolution_jobs = Table(
     Column("profiles_reviewed", Integer, nullable=False, server_default="0"),
     Column("matches_found", Integer, nullable=False, server_default="0"),
     Column("merges_done", Integer, nullable=False, server_default="0"),
+    # When its last attempt began reading the domain: a profile changed before then is in
+    # its groups, so the real-time matcher leaves it to the job.
+    Column("read_from", UTC_DATETIME),
     # When the job's matches became the domain's (GetMatches' MatchGenerationDate); NULL once
     # a newer job's replace them.
     Column("matches_at", UTC_DATETIME),

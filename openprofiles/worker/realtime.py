@@ -21,12 +21,14 @@ import logging
 import queue
 import threading
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from openprofiles.clock import Clock
 from openprofiles.resolution.engine import ResolutionSettings
 from openprofiles.storage.database import Database
 from openprofiles.storage.repositories import domains as domain_repo
+from openprofiles.storage.repositories import jobs as job_repo
 from openprofiles.storage.repositories import match_keys as key_repo
 from openprofiles.storage.repositories import matches as match_repo
 from openprofiles.storage.repositories import profiles as profile_repo
@@ -81,14 +83,14 @@ class RealtimeMatcher:
         self.database = database
         self.clock = clock
         self.settings = settings or ResolutionSettings()
-        self._queue: queue.Queue[tuple[int, list[str]] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[int, list[str], datetime] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._engine: _Engine | None = None
         self.scored = 0  # profiles scored so far
 
     def submit(self, domain_id: int, profile_ids: list[str]) -> None:
         """Score these profiles soon (called once their write has committed)."""
-        self._queue.put((domain_id, profile_ids))
+        self._queue.put((domain_id, profile_ids, self.clock.now()))
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="openprofiles-realtime", daemon=True)
@@ -106,8 +108,10 @@ class RealtimeMatcher:
             if item is None:
                 return
             work: dict[int, list[str]] = {}
+            submitted: dict[int, datetime] = {}
             while item is not None:
                 work.setdefault(item[0], []).extend(item[1])
+                submitted[item[0]] = max(item[2], submitted.get(item[0], item[2]))
                 if sum(len(v) for v in work.values()) >= BATCH:
                     break
                 try:
@@ -116,7 +120,7 @@ class RealtimeMatcher:
                     break
             for domain_id, ids in work.items():
                 try:
-                    self.process(domain_id, list(dict.fromkeys(ids)))
+                    self.process(domain_id, list(dict.fromkeys(ids)), submitted[domain_id])
                 except Exception:
                     log.exception("real-time matching of %d profiles failed", len(ids))
             if item is None:
@@ -139,8 +143,13 @@ class RealtimeMatcher:
         with self.database.write() as conn:
             key_repo.replace(conn, domain_id, keys)
 
-    def process(self, domain_id: int, profile_ids: Sequence[str]) -> int:
-        """Score ``profile_ids`` of a domain now; the number of real-time groups written."""
+    def process(
+        self, domain_id: int, profile_ids: Sequence[str], changed_at: datetime | None = None
+    ) -> int:
+        """Score ``profile_ids`` of a domain, changed at ``changed_at`` (by default now); the
+        number of real-time groups written. None are when a job began reading the domain
+        after that: its groups hold these profiles as they are."""
+        changed_at = changed_at or self.clock.now()
         if self._engine is None:
             self._engine = _Engine()
         engine = self._engine
@@ -182,7 +191,10 @@ class RealtimeMatcher:
             groups[pid] = (members, confidence)
         written = 0
         with self.database.write() as conn:
-            now = self.clock.now()
+            now = changed_at
+            latest = job_repo.latest_read(conn, domain_id)
+            if latest is not None and changed_at <= latest:
+                return 0
             for pid, (members, confidence) in groups.items():
                 # A member's own group that this one holds whole says nothing more: one group
                 # for A and B, not one from each side.

@@ -214,6 +214,7 @@ class JobRunner:
         run = _Run(job, domain, self.clock.now())
         with self.database.write() as conn:
             match_repo.delete_job(conn, domain.id, job_id)  # an earlier attempt's
+            repo.release(conn, job_id, self.runner, run.began, read_from=run.began)
 
         def on_progress(stage: str, done: int, total: int) -> None:
             if self.stop.is_set():

@@ -202,6 +202,19 @@ def delete_pending(conn: Connection, domain_id: int) -> None:
     conn.execute(delete(jobs).where(jobs.c.domain_id == domain_id, jobs.c.status == PENDING))
 
 
+def latest_read(conn: Connection, domain_id: int) -> datetime | None:
+    """When the domain's latest job that is running or has stored matches began reading."""
+    from sqlalchemy import func
+
+    value = conn.scalar(
+        select(func.max(jobs.c.read_from)).where(
+            jobs.c.domain_id == domain_id,
+            jobs.c.status.in_((*RUNNING, COMPLETED, PARTIAL_SUCCESS)),
+        )
+    )
+    return None if value is None else to_utc(value)
+
+
 def has_slot(conn: Connection, domain_id: int, slot: datetime) -> bool:
     query = select(jobs.c.job_id).where(jobs.c.domain_id == domain_id, jobs.c.scheduled_for == slot)
     return conn.execute(query).first() is not None

@@ -52,13 +52,9 @@ def test_resolve_runs_a_job_and_prints_its_summary(database_url: str) -> None:
         services.profiles.create(CALLER, "shop", duplicate(crowd[3]))
     finally:
         database.close()
-    result = _resolve("--domain", "shop", "--database-url", database_url)
+    result = _resolve("--domain", "shop", "--database-url", database_url, "--no-progress")
     assert result.exit_code == 0, result.output
-    lines = dict(
-        line.split(None, 1) if " " not in line[:19].strip() else (line[:19].strip(), line[19:])
-        for line in result.output.splitlines()
-        if line
-    )
+    lines = {line[:19].strip(): line[19:] for line in result.output.splitlines() if line}
     assert lines["status"] == "COMPLETED"
     assert lines["profiles reviewed"] == "21" and lines["matches found"] == "1"
     database = Database.open(database_url)

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("profiles_reviewed", sa.Integer, nullable=False, server_default="0"),
         sa.Column("matches_found", sa.Integer, nullable=False, server_default="0"),
         sa.Column("merges_done", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("read_from", _TIME),
         sa.Column("matches_at", _TIME),
         sa.Column("runner", sa.String(64)),
         sa.Column("heartbeat", sa.Integer),
