@@ -42,6 +42,7 @@ from openprofiles.resolution.engine import (
 from openprofiles.services.auto_merge import plan_merges
 from openprofiles.services.matches import candidates
 from openprofiles.services.matching import AutoMergeRules, domain_auto_merge
+from openprofiles.services.merges import auto_merge_origin, merge_in
 from openprofiles.storage.database import Database
 from openprofiles.storage.repositories import domains as domain_repo
 from openprofiles.storage.repositories import jobs as repo
@@ -95,22 +96,8 @@ def default_engine() -> Engine:
 
 
 def default_merge() -> MergeIn | None:
-    """``merge_in`` of services/merges.py, where it exists."""
-    try:
-        module: Any = importlib.import_module("openprofiles.services.merges")
-    except ImportError:
-        return None
-    merge: MergeIn | None = getattr(module, "merge_in", None)
-    return merge
-
-
-def merge_origin(job_id: str) -> str:
-    """How the merge history names a merge this job made (services/merges.py's words)."""
-    try:
-        module: Any = importlib.import_module("openprofiles.services.merges")
-        return str(module.auto_merge_origin(job_id))
-    except (ImportError, AttributeError):
-        return f"auto-merge job {job_id}"
+    """services/merges.py's ``merge_in``: a merge inside the job's write transaction."""
+    return merge_in
 
 
 def _message(text: str) -> str:
@@ -312,7 +299,7 @@ class JobRunner:
         done = failed = 0
         first_error = ""
         domain_id = run.domain.id
-        origin = merge_origin(run.job.job_id)
+        origin = auto_merge_origin(run.job.job_id)
         for start in range(0, len(rows), MERGE_BATCH):
             if self.stop.is_set():
                 raise JobInterrupted()

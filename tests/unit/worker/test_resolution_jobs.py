@@ -244,3 +244,33 @@ def test_the_worker_runs_a_job_started_on_demand(services: Services) -> None:
             time.sleep(0.05)
     finally:
         worker.stop()
+
+
+def test_auto_merge_merges_by_rule_above_the_minimum_with_recency(
+    services: Services, clock: FixedClock
+) -> None:
+    auto = {
+        "Enabled": True,
+        "Consolidation": {"MatchingAttributesList": [["EmailAddress", "LastName"]]},
+        "ConflictResolution": {"ConflictResolvingModel": "RECENCY"},
+        "MinAllowedConfidenceScoreForMerging": 0.85,
+    }
+    _domain(services, AutoMerging=auto)
+
+    def person(email: str, last: str, **more: str) -> str:
+        clock.at += timedelta(minutes=1)  # each profile more recent than the one before
+        document = {"EmailAddress": email, "LastName": last, **more}
+        return services.profiles.create(CALLER, "d", document)
+
+    older = person("a@x.com", "Lima", FirstName="Ana")
+    newer = person("A@X.com", "LIMA", BirthDate="1990-01-02")  # the same after normalising
+    namesake = [person("b@x.com", "Costa"), person("b@x.com", "Silva")]  # the rule fails
+    trio = [person("c@x.com", "Reis") for _ in range(3)]  # confidence 0.8 < 0.85
+    done = _runner(services, EmailEngine()).run(services.jobs.start(CALLER, "d"))
+    assert done is not None and done.status == "COMPLETED", done
+    assert (done.matches_found, done.merges_done) == (3, 1)
+    found, missing = services.profiles.batch_get(CALLER, "d", [older, newer, *namesake, *trio])
+    assert missing == [older]  # merged into the most recently updated profile
+    main = next(p for p in found if p["ProfileId"] == newer)
+    assert main["EmailAddress"] == "A@X.com" and main["FirstName"] == "Ana"
+    assert main["BirthDate"] == "1990-01-02"

@@ -6,7 +6,7 @@ fails it instead of leaving it running. ``matches``: each job's match groups in 
 order; the domain's newest complete job's groups are the ones shown.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
