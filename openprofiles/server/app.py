@@ -18,8 +18,9 @@ from openprofiles.config import Settings
 from openprofiles.protocol.gateway import Gateway, service_of
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.server.extensions import Extensions
-from openprofiles.server.metrics import CONTENT_TYPE, Metrics
+from openprofiles.server.metrics import CONTENT_TYPE, Metrics, timed_job
 from openprofiles.worker.expiry import INTERVAL_SECONDS, ExpiryWorker
+from openprofiles.worker.integrations import FlowScheduler
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -31,6 +32,7 @@ access_log = logging.getLogger("openprofiles.access")
 log = logging.getLogger("openprofiles.server")
 
 PREFIX = "/_openprofiles/"
+CONSOLE_PREFIX = "/_openprofiles/console"
 
 
 def _json(status: int, body: dict[str, Any], **headers: str) -> HttpResponse:
@@ -48,22 +50,37 @@ class App:
     """
 
     def __init__(
-        self, settings: Settings, clock: Clock | None = None, purge_every: float = INTERVAL_SECONDS
+        self,
+        settings: Settings,
+        clock: Clock | None = None,
+        purge_every: float = INTERVAL_SECONDS,
+        jobs_every: float | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.purge_every = purge_every  # seconds between purges of expired objects
+        self.jobs_every = jobs_every  # seconds between the job worker's looks; None: its own
         self.metrics = Metrics()
         self.gateway: Gateway | None = None
         self.extensions: Extensions | None = None
         self.mounts: list[tuple[str, ASGIApp]] = []
         self._database: Any = None
         self._expiry: Any = None
+        self.job_worker: Any = None
+        self.realtime: Any = None
+        from openprofiles.console.app import Console
+
+        self.mount(CONSOLE_PREFIX, Console(settings, self._services))
+        self._scheduler: Any = None
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
         if not prefix.startswith(PREFIX):
             raise ValueError(f"mounted apps live under {PREFIX}, not {prefix!r}")
         self.mounts.append((prefix, app))
+
+    def _services(self) -> Any:
+        """The services once started (the console asks on each request), else None."""
+        return self.gateway.services if self.gateway is not None else None
 
     @property
     def ready(self) -> bool:
@@ -77,14 +94,41 @@ class App:
 
         self._database = Database.open(self.settings.effective_database_url)
         services = Services(self._database, self.settings, self.clock)
+        services.objects.on_ingest = self.metrics.count_ingest
         self.gateway = Gateway(
             services, self.settings.credential_map, self.clock, regions=self.settings.region_list
         )
         self.extensions = Extensions(self.gateway)
-        self._expiry = ExpiryWorker(services.objects.purge_expired, self.purge_every)
+        self._expiry = ExpiryWorker(
+            timed_job("expiry", services.objects.purge_expired), self.purge_every
+        )
         self._expiry.start()
+        # Runs a crash left under way: marked failed, and taken up by a new run.
+        services.flows.recover()
+        self._scheduler = FlowScheduler(services.flows.due_runs)
+        self._scheduler.start()
+        from openprofiles.worker.realtime import RealtimeMatcher
+
+        self.realtime = RealtimeMatcher(services.database, services.clock)
+        services.profiles.on_profiles_changed = self.realtime.submit
+        services.objects.on_profiles_changed = self.realtime.submit
+        self.realtime.start()
+        self.job_worker = _job_worker(services, self.jobs_every, self.realtime)
+        services.jobs.on_created.append(self.job_worker.wake)
+        self.job_worker.start()
 
     def stop(self) -> None:
+        if self.job_worker is not None:
+            self.job_worker.stop()
+            self.job_worker = None
+        if self.realtime is not None:
+            self.realtime.stop()
+            self.realtime = None
+        if self._scheduler is not None:
+            self._scheduler.stop()
+            self._scheduler = None
+        if self.gateway is not None:
+            self.gateway.services.flows.close()
         if self._expiry is not None:
             self._expiry.stop()
             self._expiry = None
@@ -176,6 +220,21 @@ class App:
                 self.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _job_worker(services: Any, every: float | None, realtime: Any) -> Any:
+    from openprofiles.worker.export import S3Exporter
+    from openprofiles.worker.job_worker import INTERVAL_SECONDS as JOBS_EVERY
+    from openprofiles.worker.job_worker import JobWorker
+    from openprofiles.worker.resolution_jobs import JobRunner
+
+    runner = JobRunner(
+        services.database,
+        services.clock,
+        exporter=S3Exporter(services.settings.s3_endpoint_url),
+        index=realtime.index,
+    )
+    return JobWorker(services.database, services.clock, runner, every or JOBS_EVERY)
 
 
 def _service_label(request: HttpRequest) -> str:
