@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from openprofiles.resolution.normalise import NormalisedRecord
 from openprofiles.resolution.splink_engine import SplinkEngine, rows_columns
 
 
@@ -45,13 +46,13 @@ class SparkEngine(SplinkEngine):
             num_partitions_on_repartition=int(os.environ.get("OPENPROFILES_SPARK_PARTITIONS", "2")),
         )
 
-    def _register(self, database: Any, rows: list[dict[str, str | None]]) -> Any:
+    def _register(self, database: Any, records: list[NormalisedRecord]) -> Any:
         from pyspark.sql.types import StringType, StructField, StructType
 
         columns = rows_columns()
         schema = StructType([StructField(column, StringType(), True) for column in columns])
         frame = database.spark.createDataFrame(
-            [tuple(row[column] for column in columns) for row in rows], schema
+            [tuple(getattr(record, column) for column in columns) for record in records], schema
         )
         return database.register(frame)
 

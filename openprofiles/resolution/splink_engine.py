@@ -122,8 +122,8 @@ class SplinkEngine(ABC):
         """A fresh Splink database API."""
 
     @abstractmethod
-    def _register(self, database: Any, rows: list[dict[str, str | None]]) -> Any:
-        """The rows as a registered Splink table."""
+    def _register(self, database: Any, records: list[NormalisedRecord]) -> Any:
+        """The records as a registered Splink table (columns: ``rows_columns()``)."""
 
     def trained_model(self) -> Mapping[str, Any]:
         return self._model.to_json()
@@ -142,7 +142,7 @@ class SplinkEngine(ABC):
             return []
         report("FIND_MATCHING", 0, 3)
         database = self._database()
-        table = self._register(database, [record.as_row() for record in normalised])
+        table = self._register(database, normalised)
         from splink import Linker
 
         start = default_model()
@@ -251,3 +251,7 @@ def _columns(frame: Any, *names: str) -> list[list[Any]]:
 def rows_columns() -> Sequence[str]:
     """Column order of the table an engine registers."""
     return list(NormalisedRecord.__dataclass_fields__)
+
+
+def column_values(records: list[NormalisedRecord], column: str) -> list[str | None]:
+    return [getattr(record, column) for record in records]
