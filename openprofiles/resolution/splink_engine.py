@@ -108,9 +108,17 @@ def _probability(value: object, fallback: float) -> float:
 
 
 class SplinkEngine(ABC):
-    """Shared by the Splink backends. Confidence of a group: the lowest probability among its
-    scored pairs (every pair in a group scored at or above the threshold), so a group is at
-    least as sure as its weakest link."""
+    """Shared by the Splink backends.
+
+    A group is a connected component of the pairs scored at or above
+    ``settings.match_threshold`` (Splink's clustering); its ``pairs`` are those pairs and its
+    confidence is the lowest of their probabilities, so a group is at least as sure as its
+    weakest link. ``settings.default_region`` reads national phone numbers and day/month order;
+    ``settings.extra["estimate_min_records"]`` (default 1,000) is the domain size from which
+    parameters are estimated by EM instead of taken from the shipped model. Term-frequency
+    adjustments are not used: the real-time scorer would need each domain's frequency tables
+    to give the same probabilities.
+    """
 
     name = "splink"
 
