@@ -163,17 +163,15 @@ class RealtimeMatcher:
         records = {pid: engine.record(pid, doc, region) for pid, doc in documents.items()}
         keys = {pid: engine.keys(record) for pid, record in records.items()}
         gone = [pid for pid in profile_ids if pid not in documents]
-        with self.database.write() as conn:
-            key_repo.replace(conn, domain_id, keys)
-            key_repo.forget(conn, domain_id, gone)
-            now = self.clock.now()
-            for pid in gone:
-                match_repo.upsert_realtime(
-                    conn, domain_id, realtime_match_id(domain_id, pid), [], 0.0, now
-                )
+        # Candidates: the stored profiles sharing a key, and the batch's own profiles that do
+        # (their keys are written with the groups, in one transaction).
+        by_key: dict[str, list[str]] = {}
+        for pid, values in keys.items():
+            for key in values:
+                by_key.setdefault(key, []).append(pid)
         with self.database.read() as conn:
             found = {
-                pid: key_repo.candidates(conn, domain_id, keys[pid], CANDIDATES_PER_PROFILE + 1)
+                pid: key_repo.candidates(conn, domain_id, keys[pid], CANDIDATES_PER_PROFILE)
                 for pid in records
             }
             wanted = {c for ids in found.values() for c in ids} - set(records)
@@ -184,23 +182,29 @@ class RealtimeMatcher:
         threshold = self.settings.match_threshold
         groups: dict[str, tuple[list[str], float]] = {}
         for pid, record in records.items():
-            candidates = [pool[c] for c in found[pid] if c != pid and c in pool]
+            near = dict.fromkeys([*found[pid], *(q for k in keys[pid] for q in by_key[k])])
+            candidates = [pool[c] for c in near if c != pid and c in pool]
             pairs = scorer.score(record, candidates, threshold)
             members = [pid, *(pair.right_id for pair in pairs)]
             confidence = min((pair.probability for pair in pairs), default=0.0)
             groups[pid] = (members, confidence)
         written = 0
         with self.database.write() as conn:
+            key_repo.replace(conn, domain_id, keys)
+            key_repo.forget(conn, domain_id, gone)
             now = changed_at
+            for pid in gone:
+                match_repo.upsert_realtime(
+                    conn, domain_id, realtime_match_id(domain_id, pid), [], 0.0, now
+                )
             latest = job_repo.latest_read(conn, domain_id)
             if latest is not None and changed_at <= latest:
-                return 0
+                groups = {}  # a job read these profiles after they changed: its groups hold them
             for pid, (members, confidence) in groups.items():
                 # A member's own group that this one holds whole says nothing more: one group
                 # for A and B, not one from each side.
-                theirs = {realtime_match_id(domain_id, m): m for m in members[1:]}
-                held = match_repo.realtime_members(conn, domain_id, list(theirs))
-                for match_id, group in held.items():
+                theirs = [realtime_match_id(domain_id, m) for m in members[1:]]
+                for match_id, group in match_repo.realtime_members(conn, domain_id, theirs).items():
                     if group <= set(members):
                         match_repo.upsert_realtime(conn, domain_id, match_id, [], 0.0, now)
                 match_repo.upsert_realtime(
