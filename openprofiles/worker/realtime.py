@@ -15,7 +15,6 @@ profile's real-time group (storage/repositories/matches.py), replacing its earli
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import queue
@@ -25,7 +24,11 @@ from datetime import datetime
 from typing import Any
 
 from openprofiles.clock import Clock
+from openprofiles.resolution.blocking import match_keys
 from openprofiles.resolution.engine import ResolutionSettings
+from openprofiles.resolution.model import default_model
+from openprofiles.resolution.normalise import NormalisedRecord, normalise_document
+from openprofiles.resolution.realtime import RealtimeScorer
 from openprofiles.storage.database import Database
 from openprofiles.storage.repositories import domains as domain_repo
 from openprofiles.storage.repositories import jobs as job_repo
@@ -45,31 +48,28 @@ def realtime_match_id(domain_id: int, profile_id: str) -> str:
 
 
 class _Engine:
-    """The engine's real-time pieces: normalising, blocking keys, the scorer and its default
-    model (openprofiles/resolution)."""
+    """The engine's real-time pieces (openprofiles/resolution): normalising, blocking keys, and
+    a scorer per model, the last one built kept."""
 
     def __init__(self) -> None:
-        self.normalise: Any = importlib.import_module("openprofiles.resolution.normalise")
-        self.blocking: Any = importlib.import_module("openprofiles.resolution.blocking")
-        self.realtime: Any = importlib.import_module("openprofiles.resolution.realtime")
-        self.model: Any = importlib.import_module("openprofiles.resolution.model")
-        self._scorers: dict[str, Any] = {}
+        self._scorers: dict[str, RealtimeScorer] = {}
 
-    def record(self, profile_id: str, document: Mapping[str, Any], region: str) -> Any:
-        return self.normalise.normalise_document(profile_id, document, region)
+    def record(self, profile_id: str, document: Mapping[str, Any], region: str) -> NormalisedRecord:
+        return normalise_document(profile_id, document, region)
 
-    def keys(self, record: Any) -> list[str]:
-        return list(self.blocking.match_keys(record))
+    def keys(self, record: NormalisedRecord) -> list[str]:
+        return match_keys(record)
 
-    def scorer(self, trained: Mapping[str, Any] | None) -> Any:
+    def scorer(self, trained: Mapping[str, Any] | None) -> RealtimeScorer:
         text = "" if trained is None else json.dumps(trained, sort_keys=True)
         scorer = self._scorers.get(text)
         if scorer is None:
-            if trained is None:
-                scorer = self.realtime.RealtimeScorer(self.model.default_model())
-            else:
-                scorer = self.realtime.RealtimeScorer.from_json(trained)
-            self._scorers = {text: scorer}  # one domain's model at a time is kept
+            scorer = (
+                RealtimeScorer(default_model())
+                if trained is None
+                else RealtimeScorer.from_json(trained)
+            )
+            self._scorers = {text: scorer}
         return scorer
 
 

@@ -17,7 +17,6 @@ stopping cleanly puts its job back to PENDING at once.
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -32,6 +31,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from openprofiles.clock import Clock
+from openprofiles.resolution import get_engine
 from openprofiles.resolution.engine import (
     Engine,
     MatchGroup,
@@ -86,13 +86,8 @@ def runner_name() -> str:
 
 
 def default_engine() -> Engine:
-    """The DuckDB engine from openprofiles.resolution (``get_engine``)."""
-    module: Any = importlib.import_module("openprofiles.resolution")
-    get_engine = getattr(module, "get_engine", None)
-    if get_engine is None:
-        raise RuntimeError("no identity resolution engine is installed (resolution.get_engine)")
-    engine: Engine = get_engine("duckdb")
-    return engine
+    """The default engine (Splink on DuckDB)."""
+    return get_engine()
 
 
 def default_merge() -> MergeIn | None:
@@ -240,7 +235,12 @@ class JobRunner:
             if not page:
                 return
             if self.index is not None:
-                self.index(run.domain.id, page)
+                try:
+                    self.index(run.domain.id, page)
+                except Exception:  # the index is the real-time matcher's, not the job's
+                    log.exception(
+                        "job %s: indexing profiles for real-time matching", run.job.job_id
+                    )
             for profile_id, document in page:
                 yield ResolutionRecord(profile_id, document)
             run.reviewed += len(page)

@@ -27,7 +27,15 @@ def replace(conn: Connection, domain_id: int, keys: Mapping[str, Sequence[str]])
         dict.fromkeys((domain_id, key, pid) for pid, values in keys.items() for key in values)
     )
     if rows:
-        insert_many(conn, match_keys, ("domain_id", "match_key", "profile_id"), rows)
+        # DO NOTHING: the real-time matcher and a job's indexing may give a profile its keys
+        # at the same moment; they are the same keys.
+        insert_many(
+            conn,
+            match_keys,
+            ("domain_id", "match_key", "profile_id"),
+            rows,
+            on_conflict="DO NOTHING",
+        )
 
 
 def forget(conn: Connection, domain_id: int, profile_ids: Sequence[str]) -> None:
