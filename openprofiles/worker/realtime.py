@@ -126,9 +126,21 @@ class RealtimeMatcher:
             if item is None:
                 return
 
+    def index_domain(self, domain_id: int, page_size: int = 5000) -> None:
+        """Store the keys of the domain's profiles that have none (those written before
+        Matching was enabled, or by a command-line import): the server does it after each
+        job, so the job's own time does not include it."""
+        after = ""
+        while True:
+            with self.database.read() as conn:
+                page = match_repo.profile_page(conn, domain_id, after, page_size)
+            if not page:
+                return
+            self.index(domain_id, page)
+            after = page[-1][0]
+
     def index(self, domain_id: int, page: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
-        """Store the keys of those profiles of ``page`` (id, document) that have none: a job
-        reading a domain indexes the profiles written before Matching was enabled."""
+        """Store the keys of those profiles of ``page`` (id, document) that have none."""
         if self._engine is None:
             self._engine = _Engine()
         engine = self._engine

@@ -24,7 +24,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,8 +63,6 @@ MERGE_BATCH = 200
 MESSAGE_MAX = 2048
 
 MergeIn = Callable[..., Any]
-# Given each page of profiles a job reads: the real-time matcher's candidate index.
-Indexer = Callable[[int, Sequence[tuple[str, Mapping[str, Any]]]], None]
 
 
 class Exporter(Protocol):
@@ -122,7 +120,6 @@ class JobRunner:
         exporter: Exporter | None = None,
         runner: str | None = None,
         settings: ResolutionSettings | None = None,
-        index: Indexer | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
@@ -131,7 +128,6 @@ class JobRunner:
         self.exporter = exporter
         self.runner = runner or runner_name()
         self.settings = settings or ResolutionSettings()
-        self.index = index
         self.stop = threading.Event()
 
     def run(self, job_id: str, progress: Progress | None = None) -> JobRecord | None:
@@ -234,13 +230,6 @@ class JobRunner:
                 page = match_repo.profile_page(conn, run.domain.id, after, READ_BATCH)
             if not page:
                 return
-            if self.index is not None:
-                try:
-                    self.index(run.domain.id, page)
-                except Exception:  # the index is the real-time matcher's, not the job's
-                    log.exception(
-                        "job %s: indexing profiles for real-time matching", run.job.job_id
-                    )
             for profile_id, document in page:
                 yield ResolutionRecord(profile_id, document)
             run.reviewed += len(page)

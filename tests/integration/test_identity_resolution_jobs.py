@@ -346,3 +346,17 @@ def test_real_time_matches_appear_without_a_job(live_server: LiveServer) -> None
         frozenset({ids[0], twin}), frozenset({ids[1], web[0]["ProfileId"]}),
         frozenset({ids[2], stranger})
     }  # fmt: skip
+
+
+def test_profiles_from_before_matching_are_candidates_after_a_job(
+    live_server: LiveServer,
+) -> None:
+    cp = live_server.client()
+    cp.create_domain(DomainName="late", DefaultExpirationDays=30)
+    crowd = people(6, seed=8)
+    ids = [cp.create_profile(DomainName="late", **p)["ProfileId"] for p in crowd]
+    cp.update_domain(DomainName="late", Matching={"Enabled": True})
+    assert _run(live_server, "late")["JobStats"]["NumberOfMatchesFound"] == 0
+    time.sleep(1)  # the server indexes the domain's profiles after the job
+    twin = cp.create_profile(DomainName="late", **duplicate(crowd[2]))["ProfileId"]
+    _wait_for_group(cp, "late", {ids[2], twin})
