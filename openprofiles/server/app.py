@@ -232,9 +232,14 @@ def _job_worker(services: Any, every: float | None, realtime: Any) -> Any:
         services.database,
         services.clock,
         exporter=S3Exporter(services.settings.s3_endpoint_url),
-        index=realtime.index,
     )
-    return JobWorker(services.database, services.clock, runner, every or JOBS_EVERY)
+    return JobWorker(
+        services.database,
+        services.clock,
+        runner,
+        every or JOBS_EVERY,
+        after_job=realtime.index_domain,
+    )
 
 
 def _service_label(request: HttpRequest) -> str:

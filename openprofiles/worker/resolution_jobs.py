@@ -17,7 +17,6 @@ stopping cleanly puts its job back to PENDING at once.
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -25,13 +24,14 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from openprofiles.clock import Clock
+from openprofiles.resolution import get_engine
 from openprofiles.resolution.engine import (
     Engine,
     MatchGroup,
@@ -63,8 +63,6 @@ MERGE_BATCH = 200
 MESSAGE_MAX = 2048
 
 MergeIn = Callable[..., Any]
-# Given each page of profiles a job reads: the real-time matcher's candidate index.
-Indexer = Callable[[int, Sequence[tuple[str, Mapping[str, Any]]]], None]
 
 
 class Exporter(Protocol):
@@ -86,13 +84,8 @@ def runner_name() -> str:
 
 
 def default_engine() -> Engine:
-    """The DuckDB engine from openprofiles.resolution (``get_engine``)."""
-    module: Any = importlib.import_module("openprofiles.resolution")
-    get_engine = getattr(module, "get_engine", None)
-    if get_engine is None:
-        raise RuntimeError("no identity resolution engine is installed (resolution.get_engine)")
-    engine: Engine = get_engine("duckdb")
-    return engine
+    """The default engine (Splink on DuckDB)."""
+    return get_engine()
 
 
 def default_merge() -> MergeIn | None:
@@ -127,7 +120,6 @@ class JobRunner:
         exporter: Exporter | None = None,
         runner: str | None = None,
         settings: ResolutionSettings | None = None,
-        index: Indexer | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
@@ -136,7 +128,6 @@ class JobRunner:
         self.exporter = exporter
         self.runner = runner or runner_name()
         self.settings = settings or ResolutionSettings()
-        self.index = index
         self.stop = threading.Event()
 
     def run(self, job_id: str, progress: Progress | None = None) -> JobRecord | None:
@@ -239,8 +230,6 @@ class JobRunner:
                 page = match_repo.profile_page(conn, run.domain.id, after, READ_BATCH)
             if not page:
                 return
-            if self.index is not None:
-                self.index(run.domain.id, page)
             for profile_id, document in page:
                 yield ResolutionRecord(profile_id, document)
             run.reviewed += len(page)
