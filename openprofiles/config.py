@@ -68,6 +68,8 @@ class Settings:
     token_secret: str | None = None
     # Where integrations' S3 sources are read: any S3-compatible endpoint; None: AWS's.
     s3_endpoint_url: str | None = None
+    # A JSON file of connector profiles for SaaS sources (docs/integrations.md).
+    connector_profiles: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

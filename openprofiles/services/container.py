@@ -53,6 +53,7 @@ class Services:
             self.objects,
             self.object_types,
             settings.s3_endpoint_url,
+            settings.connector_profiles,
         )
         self.search.expand_values = self.object_types.search_values
         self.tags.register("profile", _profile_resource_exists)
