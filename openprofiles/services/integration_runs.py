@@ -337,13 +337,14 @@ class FlowRunner:
 
         if flow.connector_type == "S3":
             self._pull_s3(flow, caller, record, run, plan, taken, first_from, store)
-        elif flow.connector_type == "Salesforce":
+        elif flow.connector_type in SAAS_SOURCES:
             state = current.state if current is not None else {}
-            self._pull_salesforce(flow, caller, record, plan, state, first_from, store)
+            self._pull_saas(flow, caller, record, plan, state, first_from, store)
         else:
             self._profile(flow, caller)
             raise SourceUnreachable(
-                f"the {flow.connector_type} connector is not built yet; Salesforce and S3 are"
+                f"the {flow.connector_type} connector is not built yet; S3, "
+                f"{', '.join(SAAS_SOURCES)} are"
             )
         self._settle(pending, None)
         for sent in pending:
@@ -382,23 +383,24 @@ class FlowRunner:
                     conn, record.id, item.key, item.version, last, True, run.id, self.clock.now()
                 )
 
-    def _pull_salesforce(
+    def _pull_saas(
         self, flow: Flow, caller: Caller, record: IntegrationRecord, plan: TaskPlan,
         state: dict[str, Any], first_from: datetime | None, store: _Store,
     ) -> None:  # fmt: skip
-        """The Object's records from the watermark on, the watermark moved with each batch."""
-        from openprofiles.integrations.salesforce import SalesforceSource, soql_time
-
-        source = SalesforceSource(self._profile(flow, caller))
-        if plan.projected is None:
+        """The Object's records from the watermark on, the watermark (the latest incremental
+        field's value stored, and the ids stored at it) moved with each batch."""
+        source = _saas_source(flow.connector_type, self._profile(flow, caller))
+        fields = plan.projected
+        if fields is None and flow.connector_type != "Zendesk":
             raise SourceUnreachable(
-                "a Salesforce flow needs a Filter PROJECTION task naming the fields to query"
+                f"a {flow.connector_type} flow needs a Filter PROJECTION task naming the fields "
+                "to query"
             )
-        stamp = flow.datetime_field or "SystemModstamp"
+        stamp = flow.datetime_field or source.default_stamp
         watermark: str | None = None if flow.complete_pulls else state.get("watermark")
         seen = set(state.get("at_watermark", [])) if watermark else set()
-        since = watermark or (soql_time(first_from) if first_from is not None else None)
-        label = f"{flow.source['Object']}"
+        since: str | datetime | None = watermark or first_from
+        label = str(flow.source["Object"])
         batch, line = _Batch(), 0
         mark: dict[str, Any] = {"watermark": watermark, "at_watermark": sorted(seen)}
 
@@ -410,13 +412,13 @@ class FlowRunner:
 
             store(batch, label, checkpoint)
 
-        for found in source.query(flow.source["Object"], plan.projected, stamp, since):
-            value, ident = found.get(stamp), str(found.get("Id"))
+        for found in source.query(label, fields or [], stamp, since):
+            value, ident = found.get(stamp), str(found.get(source.id_field))
             if watermark is not None and value == watermark and ident in seen:
                 continue  # stored by an earlier run
             line += 1
             _take(batch, plan, line, found, json.dumps(found, ensure_ascii=False), None)
-            if isinstance(value, str):
+            if isinstance(value, str) and (mark["watermark"] is None or value >= mark["watermark"]):
                 if value != mark["watermark"]:
                     mark["watermark"], mark["at_watermark"] = value, []
                 mark["at_watermark"] = [*mark["at_watermark"], ident]
@@ -489,6 +491,25 @@ class FlowRunner:
             checkpoint(conn)
 
         return write
+
+
+SAAS_SOURCES: Final = ("Salesforce", "Zendesk", "Servicenow")
+
+
+def _saas_source(connector_type: str, profile: ConnectorProfile) -> Any:
+    """The source of a SaaS connector: ``query(object, fields, stamp_field, since)`` yields its
+    records from ``since`` on; ``default_stamp`` and ``id_field`` name its fields."""
+    if connector_type == "Salesforce":
+        from openprofiles.integrations.salesforce import SalesforceSource
+
+        return SalesforceSource(profile)
+    if connector_type == "Zendesk":
+        from openprofiles.integrations.zendesk import ZendeskSource
+
+        return ZendeskSource(profile)
+    from openprofiles.integrations.servicenow import ServiceNowSource
+
+    return ServiceNowSource(profile)
 
 
 _Store = Callable[[_Batch, str, Callable[[Connection], None]], None]
