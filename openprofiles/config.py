@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_CREDENTIALS = "test:test:000000000000"
+LOG_FORMATS = ("text", "json")
 _REGION_NAME = re.compile(r"[a-z]+(-[a-z]+)*-[0-9]+")  # us-east-1, eusc-de-east-1
 
 
@@ -60,6 +61,7 @@ class Settings:
     database_url: str | None = None  # None: SQLite at {data_dir}/openprofiles.db
     credentials: str = DEFAULT_CREDENTIALS
     log_level: str = "info"
+    log_format: str = "text"  # or "json": one JSON object per log line (server/logs.py)
     # Regions a request may be signed for, comma-separated; None: the aws partition's.
     regions: str | None = None
     access_log: bool = True
@@ -112,6 +114,10 @@ def load_settings(
     settings = replace(Settings(), **values)
     settings.credential_map  # noqa: B018  - fail early on a malformed credential list
     settings.region_list  # noqa: B018  - and on a malformed region list
+    if settings.log_format not in LOG_FORMATS:
+        raise ValueError(
+            f"log format {settings.log_format!r} is not one of {', '.join(LOG_FORMATS)}"
+        )
     return settings
 
 

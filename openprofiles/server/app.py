@@ -18,7 +18,7 @@ from openprofiles.config import Settings
 from openprofiles.protocol.gateway import Gateway, service_of
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.server.extensions import Extensions
-from openprofiles.server.metrics import CONTENT_TYPE, Metrics
+from openprofiles.server.metrics import CONTENT_TYPE, Metrics, timed_job
 from openprofiles.worker.expiry import INTERVAL_SECONDS, ExpiryWorker
 from openprofiles.worker.integrations import FlowScheduler
 
@@ -32,6 +32,7 @@ access_log = logging.getLogger("openprofiles.access")
 log = logging.getLogger("openprofiles.server")
 
 PREFIX = "/_openprofiles/"
+CONSOLE_PREFIX = "/_openprofiles/console"
 
 
 def _json(status: int, body: dict[str, Any], **headers: str) -> HttpResponse:
@@ -60,13 +61,19 @@ class App:
         self.mounts: list[tuple[str, ASGIApp]] = []
         self._database: Any = None
         self._expiry: Any = None
+        from openprofiles.console.app import Console
+
+        self.mount(CONSOLE_PREFIX, Console(settings, self._services))
         self._scheduler: Any = None
-        self._services: Any = None
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
         if not prefix.startswith(PREFIX):
             raise ValueError(f"mounted apps live under {PREFIX}, not {prefix!r}")
         self.mounts.append((prefix, app))
+
+    def _services(self) -> Any:
+        """The services once started (the console asks on each request), else None."""
+        return self.gateway.services if self.gateway is not None else None
 
     @property
     def ready(self) -> bool:
@@ -80,13 +87,15 @@ class App:
 
         self._database = Database.open(self.settings.effective_database_url)
         services = Services(self._database, self.settings, self.clock)
+        services.objects.on_ingest = self.metrics.count_ingest
         self.gateway = Gateway(
             services, self.settings.credential_map, self.clock, regions=self.settings.region_list
         )
         self.extensions = Extensions(self.gateway)
-        self._expiry = ExpiryWorker(services.objects.purge_expired, self.purge_every)
+        self._expiry = ExpiryWorker(
+            timed_job("expiry", services.objects.purge_expired), self.purge_every
+        )
         self._expiry.start()
-        self._services = services
         # Runs a crash left under way: marked failed, and taken up by a new run.
         services.flows.recover()
         self._scheduler = FlowScheduler(services.flows.due_runs)
@@ -96,9 +105,8 @@ class App:
         if self._scheduler is not None:
             self._scheduler.stop()
             self._scheduler = None
-        if self._services is not None:
-            self._services.flows.close()
-            self._services = None
+        if self.gateway is not None:
+            self.gateway.services.flows.close()
         if self._expiry is not None:
             self._expiry.stop()
             self._expiry = None

@@ -12,10 +12,13 @@ from openprofiles.context import Caller
 from openprofiles.services.b2bi_profiles import B2biProfileService, profile_arn_exists
 from openprofiles.services.dead_letters import DeadLetterService
 from openprofiles.services.domains import DomainService
+from openprofiles.services.export import ExportService
 from openprofiles.services.integration_runs import FlowRunner
 from openprofiles.services.integrations import IntegrationService
+from openprofiles.services.merges import MergeService
 from openprofiles.services.object_types import ObjectTypeService
 from openprofiles.services.objects import ObjectService
+from openprofiles.services.profile_view import ProfileViewService
 from openprofiles.services.profiles import ProfileService
 from openprofiles.services.quotas import quota
 from openprofiles.services.search import SearchService
@@ -33,16 +36,19 @@ class Services:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         secret = settings.token_secret.encode() if settings.token_secret else load_secret(database)
+        self.secret = secret  # the server's own secret; the console derives its cookie key
         self.pager = Pager(secret, self.clock)
         self.tags = TagService(database)
         self.domains = DomainService(database, self.clock, self.pager, self.tags)
         self.profiles = ProfileService(database, self.clock)
+        self.profile_view = ProfileViewService(database, self.clock)
         self.search = SearchService(database, self.clock, self.pager)
         self.object_types = ObjectTypeService(database, self.clock, self.pager, self.tags)
         self.dead_letters = DeadLetterService(database, self.clock, self.pager)
         self.objects = ObjectService(
             database, self.clock, self.pager, self.object_types, self.dead_letters
         )
+        self.merges = MergeService(database, self.clock, self.pager)
         self.integrations = IntegrationService(
             database, self.clock, self.pager, self.tags, self.object_types
         )
@@ -56,6 +62,7 @@ class Services:
             settings.connector_profiles,
         )
         self.search.expand_values = self.object_types.search_values
+        self.export = ExportService(database, self.clock)
         self.tags.register("profile", _profile_resource_exists)
         self.b2bi = B2biProfileService(database, self.clock, self.pager, self.tags)
         self.tags.register("b2bi", profile_arn_exists, quota("b2bi_tags_per_resource"))

@@ -75,9 +75,11 @@ profiles = Table(
 # fields (_email, _phone, ...) and recomputed on each write; 'custom': AddProfileKey;
 # 'object': extracted from an ingested object's keys, and then ``expires`` (Unix seconds; NULL:
 # never) is the latest expiry of the profile's objects carrying it, so that reads by key skip
-# it once they have all expired (migration 0008). Read only by key, through its primary key,
-# so on SQLite it is stored clustered on it, without a row id (see migration 0005); a profile's
-# rows are known from the profile (its document and added_keys), not looked up by profile.
+# it once they have all expired (migration 0008); 'merged': a standard key of a profile merged
+# into this one (MergeProfiles), which moved here with the rest of its keys. Read only by key,
+# through its primary key, so on SQLite it is stored clustered on it, without a row id (see
+# migration 0005); a profile's rows are known from the profile (its document and added_keys),
+# not looked up by profile.
 profile_keys = Table(
     "profile_keys",
     metadata,
@@ -125,6 +127,44 @@ profile_objects = Table(
     UniqueConstraint("domain_id", "object_type", "unique_key", name="uq_profile_objects_key"),
     Index("ix_profile_objects_profile", "domain_id", "profile_id", "object_type"),
     Index("ix_profile_objects_expiry", "expires_at"),
+)
+
+# One merge of profiles (MergeProfiles, or an identity-resolution auto-merge), kept so that it
+# can be explained and undone: see services/merges.py for the JSON columns' contents.
+merge_history = Table(
+    "merge_history",
+    metadata,
+    Column("id", String(32), primary_key=True),  # ids.new_merge_id: time-ordered
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False),
+    Column("main_profile_id", String(32), nullable=False),
+    Column("merged_profile_ids", Text, nullable=False),  # JSON array, in the order given
+    # JSON: every involved profile's row as it was before the merge, by profile id.
+    Column("before_images", Text, nullable=False),
+    # JSON: by merged profile id, the keys and objects that moved from it to the main profile.
+    Column("moved", Text, nullable=False),
+    Column("field_choices", Text, nullable=False),  # JSON array: which field came from where
+    Column("origin", String(255), nullable=False),  # "MergeProfiles", "auto-merge job ..."
+    Column("created_at", UTC_DATETIME, nullable=False),
+    Column("undone_at", UTC_DATETIME),
+    Index("ix_merge_history_domain", "domain_id", "id"),
+)
+
+# The profiles each merge involved (main and merged), so that a profile's merges are found by
+# index.
+merge_history_profiles = Table(
+    "merge_history_profiles",
+    metadata,
+    Column("domain_id", Integer, nullable=False),
+    Column("profile_id", String(32), nullable=False),
+    Column(
+        "merge_id",
+        String(32),
+        ForeignKey("merge_history.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    PrimaryKeyConstraint("domain_id", "profile_id", "merge_id", name="pk_merge_history_profiles"),
+    # What ON DELETE CASCADE looks rows up by when a domain's merges go.
+    Index("ix_merge_history_profiles_merge", "merge_id"),
 )
 
 # Objects that could not be placed on a profile, kept for inspection and replay.
@@ -248,6 +288,8 @@ __all__ = [
     "integration_items",
     "integration_runs",
     "integrations",
+    "merge_history",
+    "merge_history_profiles",
     "metadata",
     "object_types",
     "profile_keys",

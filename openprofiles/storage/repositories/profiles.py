@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, bindparam, delete, or_, select, update
 
+from openprofiles.clock import to_utc
 from openprofiles.jsontext import compact, parse
 from openprofiles.storage.batched import insert_many
 from openprofiles.storage.lists import one_of
@@ -212,3 +213,19 @@ def matched_keys(
     params = {**search_params(domain_id, conditions, now), "profile_ids": list(profile_ids)}
     rows = conn.execute(_matched_keys_query(len(conditions)), params)
     return [(p, n, v) for p, n, v in rows]
+
+
+def profile_times(
+    conn: Connection, domain_id: int, profile_ids: Sequence[str]
+) -> dict[str, tuple[datetime, datetime]]:
+    """(created_at, updated_at) of each of these profiles that exists."""
+    if not profile_ids:
+        return {}
+    rows = conn.execute(
+        select(profiles.c.profile_id, profiles.c.created_at, profiles.c.updated_at).where(
+            profiles.c.domain_id == domain_id,
+            one_of(profiles.c.profile_id, conn.dialect.name, "profile_ids"),
+        ),
+        {"profile_ids": list(profile_ids)},
+    )
+    return {pid: (to_utc(created), to_utc(updated)) for pid, created, updated in rows}

@@ -147,9 +147,9 @@ def test_mounted_app_gets_its_prefix(tmp_path: Path) -> None:
         await send({"type": "http.response.body", "body": scope["path"].encode()})
 
     app = _app(tmp_path, StubGateway())
-    app.mount("/_openprofiles/console", console)
+    app.mount("/_openprofiles/plugin", console)
     client = Client(app)
-    assert client.get("/_openprofiles/console/x").text == "/_openprofiles/console/x"
+    assert client.get("/_openprofiles/plugin/x").text == "/_openprofiles/plugin/x"
     with pytest.raises(ValueError):
         app.mount("/console", console)
 
@@ -185,3 +185,9 @@ def test_lifespan_opens_the_database_and_serves_signed_calls(tmp_path: Path) -> 
     assert events == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert app.gateway is None  # shut down: database closed
     assert (tmp_path / "openprofiles.db").exists()
+
+
+def test_the_console_is_served_under_its_prefix_once_started(tmp_path: Path) -> None:
+    client = Client(_app(tmp_path))  # lifespan not run: no services yet
+    assert client.get("/_openprofiles/console/domains").status_code == 503
+    assert client.get("/_openprofiles/console/sign-in").status_code == 503
