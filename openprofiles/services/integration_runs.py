@@ -493,7 +493,7 @@ class FlowRunner:
         return write
 
 
-SAAS_SOURCES: Final = ("Salesforce", "Zendesk", "Servicenow")
+SAAS_SOURCES: Final = ("Salesforce", "Zendesk", "Servicenow", "Marketo")
 
 
 def _saas_source(connector_type: str, profile: ConnectorProfile) -> Any:
@@ -507,6 +507,10 @@ def _saas_source(connector_type: str, profile: ConnectorProfile) -> Any:
         from openprofiles.integrations.zendesk import ZendeskSource
 
         return ZendeskSource(profile)
+    if connector_type == "Marketo":
+        from openprofiles.integrations.marketo import MarketoSource
+
+        return MarketoSource(profile)
     from openprofiles.integrations.servicenow import ServiceNowSource
 
     return ServiceNowSource(profile)

@@ -115,6 +115,7 @@ class FakeVendor:
         self.records: dict[str, dict[str, Any]] = {}
         self.requests: list[str] = []
         self.throttle_next = False
+        self.throttle_marketo = False
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -139,6 +140,9 @@ class FakeVendor:
         self.requests.append(handler.path)
         parts = urlsplit(handler.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if self.kind == "marketo":
+            send_json(handler, 200, self.marketo(parts.path, query))
+            return
         if self.kind == "zendesk":
             start = int(query["start_time"])
             offset = int(query.get("offset", "0"))
@@ -173,10 +177,38 @@ class FakeVendor:
             headers["Link"] = f'<{link}>;rel="next"'
         send_json(handler, 200, {"result": page}, **headers)
 
+    def marketo(self, path: str, query: dict[str, str]) -> dict[str, Any]:
+        """Paging tokens name a time; lead changes list the leads updated since, two a page;
+        the first lead-changes call is refused with 606 (rate limit), as Marketo does."""
+        if path == "/rest/v1/activities/pagingtoken.json":
+            return {"success": True, "nextPageToken": f"T{query['sinceDatetime']}|0"}
+        if path == "/rest/v1/activities/leadchanges.json":
+            if self.throttle_marketo:
+                self.throttle_marketo = False
+                return {"success": False, "errors": [{"code": "606", "message": "Max rate"}]}
+            since, offset = query["nextPageToken"][1:].split("|")
+            rows = sorted((r for r in self.records.values() if r["updatedAt"] >= since),
+                          key=lambda r: (r["updatedAt"], r["id"]))  # fmt: skip
+            start = int(offset)
+            page = rows[start : start + PAGE]
+            more = start + PAGE < len(rows)
+            changes = [{"id": 70 + r["id"], "leadId": r["id"], "activityDate": r["updatedAt"],
+                        "activityTypeId": 13} for r in page]  # fmt: skip
+            return {"success": True, "moreResult": more,
+                    "nextPageToken": f"T{since}|{start + PAGE}", "result": changes}  # fmt: skip
+        wanted = query["fields"].split(",")
+        ids = {int(i) for i in query["filterValues"].split(",")}
+        leads = [r for r in self.records.values() if r["id"] in ids]
+        return {"success": True, "result": [{k: r[k] for k in wanted if k in r} for r in leads]}
+
 
 @pytest.fixture(scope="module")
 def vendors() -> Iterator[dict[str, FakeVendor]]:
-    found = {"zendesk": FakeVendor("zendesk"), "servicenow": FakeVendor("servicenow")}
+    found = {
+        "zendesk": FakeVendor("zendesk"),
+        "servicenow": FakeVendor("servicenow"),
+        "marketo": FakeVendor("marketo"),
+    }
     yield found
     for fake in found.values():
         fake.httpd.shutdown()
@@ -204,6 +236,8 @@ def server(
         "stale": {"ConnectorType": "Salesforce", "InstanceUrl": salesforce.url,
                   "AccessToken": "expired"},
         "desk": {"ConnectorType": "Zendesk", "InstanceUrl": vendors["zendesk"].url,
+                 "AccessToken": TOKEN},
+        "mkto": {"ConnectorType": "Marketo", "InstanceUrl": vendors["marketo"].url,
                  "AccessToken": TOKEN},
         "snow": {"ConnectorType": "Servicenow", "InstanceUrl": vendors["servicenow"].url,
                  "AccessToken": TOKEN, "Account": "000000000000"},
@@ -367,3 +401,28 @@ def test_servicenow_table_api(server: LiveServer, vendors: dict[str, FakeVendor]
     )  # fmt: skip
     refused = json.loads(raw)
     assert status == 200 and refused["Status"] == "FAILED" and "snow" in refused["Message"]
+
+
+def test_marketo_lead_changes(server: LiveServer, vendors: dict[str, FakeVendor]) -> None:
+    fake = vendors["marketo"]
+    fake.records.clear()
+    fake.throttle_marketo = True
+    for i in range(1, 6):
+        fake.records[str(i)] = {"id": i, "email": f"m{i}@example.com", "firstName": f"M{i}",
+                                "updatedAt": f"2026-02-0{i}T12:00:00Z"}  # fmt: skip
+    cp = server.client()
+    domain = make_domain(cp)
+    flow = _vendor_flow("Marketo", "Marketo", "mkto", f"mk-{domain}", "leads",
+                        ["id", "email", "firstName"], {"firstName": "first"})  # fmt: skip
+    uri = cp.put_integration(DomainName=domain, ObjectTypeName="contacts",
+                             FlowDefinition=flow)["Uri"]  # fmt: skip
+    first = run(server, domain, uri)
+    assert (first["Status"], first["RecordsIngested"]) == ("COMPLETED", 5), first
+    assert stored(cp, domain, "3") == {"id": 3, "email": "m3@example.com", "first": "M3"}
+    fake.records["2"]["updatedAt"] = "2026-02-08T12:00:00Z"
+    fake.records["2"]["email"] = "moved@example.com"
+    second = run(server, domain, uri)
+    assert (second["RecordsRead"], second["RecordsIngested"]) == (1, 1), second
+    tokens = [r for r in fake.requests if "pagingtoken" in r]
+    assert "sinceDatetime=2026-02-05T12%3A00%3A00Z" in tokens[-1]
+    assert stored(cp, domain, "2") == {"id": 2, "email": "moved@example.com", "first": "M2"}
