@@ -36,7 +36,11 @@ _MEMBERS = re.compile(r"\b(" + "|".join(_SENT_NAMES) + r")\b")
 
 
 def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
-    from openprofiles.handlers.integrations import list_integration_runs, run_integration
+    from openprofiles.handlers.integrations import (
+        list_integration_runs,
+        post_contact_records,
+        run_integration,
+    )
     from openprofiles.handlers.merges import get_merge, list_merges, undo_merge
     from openprofiles.handlers.objects import list_dead_letters
 
@@ -62,6 +66,12 @@ def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
             re.compile(r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/integrations/runs/?$"),
             "ListIntegrationRuns",
             list_integration_runs,
+        ),
+        (
+            "POST",
+            re.compile(r"^/_openprofiles/connect/contact-records/?$"),
+            "PutContactRecords",
+            post_contact_records,
         ),
     ]
 
