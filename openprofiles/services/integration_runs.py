@@ -55,6 +55,10 @@ FAILED: Final = "FAILED"
 # Records per write transaction of a run inside the server: each holds SQLite's writer while
 # it is written, so requests wait at most that long. The CLI's runs use the bulk import's.
 SERVER_BATCH: Final = 2000
+STOPPED: Final = (
+    "stopped: the server shut down during this run; what it stored stays stored, and the next "
+    "run takes up after the last stored record"
+)
 INTERRUPTED: Final = (
     "interrupted: the server stopped during this run; what it stored stays stored, and the "
     "next run takes up after the last stored record"
@@ -109,6 +113,10 @@ class _Batch:
 Connector = Callable[[Flow, Caller], S3Source]
 
 
+class RunStopped(Exception):
+    """The server is shutting down: the run ends before its next batch."""
+
+
 class FlowRunner:
     def __init__(
         self,
@@ -132,6 +140,7 @@ class FlowRunner:
         self._background: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._pending: list[Future[RunRecord]] = []
+        self._stopping = threading.Event()
 
     # --- starting runs ---------------------------------------------------------------------------
     def run(self, caller: Caller, domain: str, uri: str, trigger: str = "OnDemand") -> RunRecord:
@@ -159,6 +168,9 @@ class FlowRunner:
             future.exception(timeout)
 
     def close(self) -> None:
+        """Stop the runs under way after their current batch (each ends FAILED, to be taken
+        up by the next run) and wait for them."""
+        self._stopping.set()
         with self._lock:
             executor, self._background = self._background, None
         if executor is not None:
@@ -182,6 +194,7 @@ class FlowRunner:
                     f"Uri: integration {uri} has no object type to ingest into "
                     f"({record.object_type_name or 'ObjectTypeNames'}); runs need ObjectTypeName"
                 )
+            repo.lock(conn, record.id)
             under_way = repo.running(conn, record.id)
             if under_way:
                 raise conflict(
@@ -205,10 +218,12 @@ class FlowRunner:
             if owner is None:
                 continue
             account, region, domain = owner
+            if record.next_run_at is None:
+                continue
             with self.database.write() as conn:
-                repo.set_next_run(
-                    conn, record.id, next_scheduled_run(record.definition, now), record.state
-                )
+                following = next_scheduled_run(record.definition, now)
+                if not repo.claim_next_run(conn, record.id, record.next_run_at, following):
+                    continue  # another server on this database took this time
             try:
                 started.append(self.run(Caller(account, region), domain, record.uri, "Scheduled"))
             except ServiceError as exc:
@@ -271,6 +286,8 @@ class FlowRunner:
             status, message = FAILED, str(exc)
         except ImportStopped as exc:
             status, message = FAILED, f"records could not be stored: {exc}"
+        except RunStopped:
+            status, message = FAILED, STOPPED
         except InputError as exc:
             status, message = FAILED, f"a source file cannot be read: {exc}"
         except Exception as exc:  # the run must end recorded, whatever went wrong
@@ -328,6 +345,8 @@ class FlowRunner:
 
         def store(batch: _Batch, label: str, checkpoint: Callable[[Connection], None]) -> None:
             nonlocal pending
+            if self._stopping.is_set():
+                raise RunStopped
             within = self._within(domain_id, record, run, label, batch, checkpoint)
             if not batch.texts:  # every record filtered or rejected: only the counts
                 with self.database.write() as conn:

@@ -289,3 +289,21 @@ def test_unknown_domain_is_a_404(live_server: LiveServer) -> None:
     with pytest.raises(ClientError) as err:
         cp.put_integration(DomainName="nosuchdomain", Uri="s3://x/y", ObjectTypeName="contacts")
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_the_domains_integration_quota(live_server: LiveServer) -> None:
+    from openprofiles.quotas import quota
+
+    cp = live_server.client()
+    domain = _domain(cp)
+    limit = quota("integrations_per_domain")
+    for i in range(limit):
+        cp.put_integration(DomainName=domain, Uri=f"s3://q/{i}", ObjectTypeName="contacts")
+    with pytest.raises(ClientError) as err:
+        cp.put_integration(DomainName=domain, Uri="s3://q/one-more", ObjectTypeName="contacts")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert f"quota of {limit} integrations" in err.value.response["Error"]["Message"]
+    # Putting an existing one again is an update, not one more.
+    cp.put_integration(DomainName=domain, Uri="s3://q/0", ObjectTypeName="contacts")
+    cp.delete_integration(DomainName=domain, Uri="s3://q/0")
+    cp.put_integration(DomainName=domain, Uri="s3://q/one-more", ObjectTypeName="contacts")
