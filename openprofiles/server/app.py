@@ -102,6 +102,8 @@ class App:
         self._scheduler.start()
 
     def stop(self) -> None:
+        if self.gateway is not None:
+            self.gateway.services.flows.stop_runs()  # a scheduled run too, before the join below
         if self._scheduler is not None:
             self._scheduler.stop()
             self._scheduler = None

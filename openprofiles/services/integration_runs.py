@@ -167,9 +167,13 @@ class FlowRunner:
         for future in pending:
             future.exception(timeout)
 
+    def stop_runs(self) -> None:
+        """Have the runs under way end after their current batch (each FAILED, to be taken up
+        by the next run)."""
+        self._stopping.set()
+
     def close(self) -> None:
-        """Stop the runs under way after their current batch (each ends FAILED, to be taken
-        up by the next run) and wait for them."""
+        """Stop the runs under way (:meth:`stop_runs`) and wait for them."""
         self._stopping.set()
         with self._lock:
             executor, self._background = self._background, None
