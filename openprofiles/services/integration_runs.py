@@ -1,10 +1,11 @@
 """Flow runs: an integration's source read, its Tasks applied and every record sent through the
 ingestion engine with the integration's object type; each run recorded.
 
-Nothing is taken twice. Each source item (an S3 object: key and ETag) has a row saying how
-many of its records are stored; it is written in the same transaction as the records of each
-batch, so after a crash the next run goes on from the record after the last stored batch, and a
-taken item is skipped (DataPullMode Complete takes every item again). A run interrupted by a
+Nothing is taken twice. Each S3 object (key and ETag) has a row saying how many of its records
+are stored, and a SaaS source a watermark (the latest incremental-field value stored, and the
+ids stored at it); either is written in the same transaction as the records of each batch, so
+after a crash the next run goes on from the record after the last stored batch, and a taken
+object is skipped (DataPullMode Complete takes everything again). A run interrupted by a
 crash stays RUNNING in the database until the server starts again, which marks it FAILED and
 starts a run that takes up where it stopped (trigger ``Resume``).
 
@@ -100,17 +101,15 @@ class _Progress:
 
 @dataclass
 class _Batch:
-    records: list[Record] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    parsed: list[dict[str, Any]] = field(default_factory=list)
-    originals: list[Any] = field(default_factory=list)
+    """Records read and transformed, to be stored in one write transaction."""
+
+    texts: list[str] = field(default_factory=list)  # the objects to store, as JSON
+    parsed: list[dict[str, Any]] = field(default_factory=list)  # the same, parsed
+    originals: list[int] = field(default_factory=list)  # each object's line in its source
     rejected: list[tuple[Any, str]] = field(default_factory=list)  # (record's source, reason)
     filtered: int = 0
     read: int = 0
     last_line: int = 0
-
-
-Connector = Callable[[Flow, Caller], S3Source]
 
 
 class RunStopped(Exception):
