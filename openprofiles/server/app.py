@@ -118,6 +118,8 @@ class App:
         self.job_worker.start()
 
     def stop(self) -> None:
+        if self.gateway is not None:
+            self.gateway.services.flows.stop_runs()  # a scheduled run too, before the join below
         if self.job_worker is not None:
             self.job_worker.stop()
             self.job_worker = None
