@@ -19,6 +19,7 @@ OBJECTS_PAGE_SIZE: Final = 10  # objects of one type shown per page of a profile
 KEYS_PAGE_SIZE: Final = 50  # keys of a profile shown per page
 SEARCH_ROWS: Final = 4  # key/value rows of the search form
 MAX_PAGE_SIZE: Final = 100
+STATS_INLINE_UP_TO: Final = 20_000  # profiles; above, a domain's page counts objects on request
 
 
 def _page_size(page: PageRequest, default: int = PAGE_SIZE) -> int:
@@ -44,12 +45,20 @@ def domains(page: PageRequest) -> View:
 
 
 def domain(page: PageRequest) -> View:
+    """Settings and stats. GetDomain's stats read every profile and object; past
+    STATS_INLINE_UP_TO profiles they are counted only when asked for (``?stats=all``)."""
     name = page.path["domain"]
-    record, stats, tags = page.services.domains.get(page.caller, name)
+    profiles = page.services.domains.profile_count(page.caller, name)
+    stats = None
+    if profiles <= STATS_INLINE_UP_TO or page.arg("stats") == "all":
+        record, stats, tags = page.services.domains.get(page.caller, name)
+    else:
+        record, tags = page.services.domains.settings(page.caller, name)
     return View(
         "domain.html",
-        {"record": record, "stats": stats, "tags": tags, "saved": page.arg("saved") == "1"},
-    )
+        {"record": record, "stats": stats, "profiles": profiles, "tags": tags,
+         "saved": page.arg("saved") == "1"},
+    )  # fmt: skip
 
 
 def save_domain(page: PageRequest) -> Response:
