@@ -337,3 +337,25 @@ def test_a_region_is_part_of_the_session(server: LiveServer, page: Any) -> None:
     page.get_by_label("Region").fill("not a region")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("not a region this server serves")
+
+
+def test_long_lists_page(server: LiveServer, page: Any) -> None:
+    client = server.client()
+    name = "console-many"
+    client.create_domain(DomainName=name, DefaultExpirationDays=30)
+    for i in range(23):
+        client.create_profile(DomainName=name, FirstName=f"P{i:02}", AccountNumber="ACME")
+    sign_in(page, server.endpoint)
+    page.goto(f"{server.endpoint}{CONSOLE}/domains/{name}/search?key=_account&value=ACME")
+    results = page.get_by_role("table", name="Profiles found")
+    assert results.locator("tbody tr").count() == 20
+    first_page = set(results.locator("tbody tr td:nth-child(2)").all_inner_texts())
+    page.get_by_role("link", name="Next page").click()
+    page.wait_for_url("**next=**")
+    rest = set(page.get_by_role("table", name="Profiles found").locator("tbody tr td:nth-child(2)")
+               .all_inner_texts())  # fmt: skip
+    assert len(rest) == 3 and not rest & first_page
+    assert first_page | rest == {f"P{i:02}" for i in range(23)}
+    expect(page.get_by_role("link", name="Next page")).to_have_count(0)
+    page.get_by_role("link", name="First page").click()
+    expect(page.get_by_role("table", name="Profiles found").locator("tbody tr")).to_have_count(20)
