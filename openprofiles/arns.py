@@ -15,8 +15,10 @@ def object_type_arn(caller: Caller, domain: str, object_type: str) -> str:
     return f"{domain_arn(caller, domain)}/object-types/{object_type}"
 
 
-def integration_arn(caller: Caller, domain: str, uri_hash: str) -> str:
-    return f"{domain_arn(caller, domain)}/integrations/{uri_hash}"
+def integration_arn(caller: Caller, domain: str, uri: str) -> str:
+    """The integration's ARN: its Uri as it is, after ``integrations/`` (a Uri may hold ``/``
+    and ``:``, which an ARN's resource part may too)."""
+    return f"{domain_arn(caller, domain)}/integrations/{uri}"
 
 
 def b2bi_profile_arn(caller: Caller, profile_id: str) -> str:

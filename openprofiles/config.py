@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_CREDENTIALS = "test:test:000000000000"
+LOG_FORMATS = ("text", "json")
 _REGION_NAME = re.compile(r"[a-z]+(-[a-z]+)*-[0-9]+")  # us-east-1, eusc-de-east-1
 
 
@@ -60,12 +61,15 @@ class Settings:
     database_url: str | None = None  # None: SQLite at {data_dir}/openprofiles.db
     credentials: str = DEFAULT_CREDENTIALS
     log_level: str = "info"
+    log_format: str = "text"  # or "json": one JSON object per log line (server/logs.py)
     # Regions a request may be signed for, comma-separated; None: the aws partition's.
     regions: str | None = None
     access_log: bool = True
     # Secret for signing paging tokens; derived from the database location when unset so a
     # restarted server still accepts tokens it handed out.
     token_secret: str | None = None
+    # Where integrations' S3 sources are read: any S3-compatible endpoint; None: AWS's.
+    s3_endpoint_url: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -108,6 +112,10 @@ def load_settings(
     settings = replace(Settings(), **values)
     settings.credential_map  # noqa: B018  - fail early on a malformed credential list
     settings.region_list  # noqa: B018  - and on a malformed region list
+    if settings.log_format not in LOG_FORMATS:
+        raise ValueError(
+            f"log format {settings.log_format!r} is not one of {', '.join(LOG_FORMATS)}"
+        )
     return settings
 
 

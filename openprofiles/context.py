@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
+
+# The id of the request being answered (its x-amzn-RequestId), for log lines; set by the
+# gateway and the extensions, None outside a request.
+current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,12 @@ def new_profile_id() -> str:
     return f"{time.time_ns() // 1_000_000:012x}{random_part}"
 
 
+def new_merge_id() -> str:
+    """A merge's id (merge history): 32 lowercase hex characters, time-ordered as profile ids
+    are, so that a domain's merges list oldest first in id order."""
+    return new_profile_id()
+
+
 def new_request_id() -> str:
     return str(uuid.uuid4())
 

@@ -87,6 +87,7 @@ class ObjectWriter(Protocol):
         parsed: Sequence[dict[str, Any]] | None = None,
         *,
         commit: Committer | None = None,
+        within: Any = None,
     ) -> Sequence[Any]: ...
 
 
@@ -143,8 +144,12 @@ class LocalSink:
         return preferred
 
     def put_many(
-        self, texts: Sequence[str], parsed: Sequence[dict[str, Any]] | None = None
+        self,
+        texts: Sequence[str],
+        parsed: Sequence[dict[str, Any]] | None = None,
+        within: Any = None,
     ) -> Sent:
+        """``within``: written in the batch's transaction (``ObjectService.WithinBatch``)."""
         from openprofiles.storage.bulk import CommitFailed
 
         stored: list[Future[None]] = []
@@ -153,6 +158,8 @@ class LocalSink:
             assert self.bulk is not None
             stored.append(self.bulk.commit_later(finish))
 
+        # Only an integration's runs write within the batch: imports keep the writer's shape.
+        extra = {} if within is None else {"within": within}
         try:
             results = self.objects.put_many(
                 self.caller,
@@ -161,6 +168,7 @@ class LocalSink:
                 texts,
                 parsed,
                 commit=None if self.bulk is None else commit,
+                **extra,
             )
         except ServiceError as exc:
             # A whole batch refused is not the objects' fault (the type was deleted meanwhile).

@@ -67,6 +67,9 @@ def _redacted(url: str) -> str:
 @_with_common
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
               help="[env OPENPROFILES_LOG_LEVEL; default info]")  # fmt: skip
+@click.option("--log-format", type=click.Choice(["text", "json"]),
+              help="Log lines as text or one JSON object each [env OPENPROFILES_LOG_FORMAT; "
+              "default text].")  # fmt: skip
 @click.option("--regions",
               help="Regions requests may be signed for, comma-separated [env OPENPROFILES_REGIONS; "
               "default every region of the aws partition].")  # fmt: skip
@@ -87,12 +90,13 @@ def serve_command(**flags: Any) -> None:
 def run(settings: Settings) -> None:
     import uvicorn
 
+    from openprofiles.server import logs
     from openprofiles.server.app import create_app
 
-    level = settings.log_level.upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    json_lines = settings.log_format == "json"
+    logs.configure(settings.log_level, settings.log_format)
     app = create_app(settings)
+    extra: dict[str, Any] = {"log_config": None} if json_lines else {}
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -101,6 +105,7 @@ def run(settings: Settings) -> None:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=10,
+        **extra,
     )
     server = uvicorn.Server(config)
     original_startup = server.startup
@@ -112,11 +117,14 @@ def run(settings: Settings) -> None:
             for listener in getattr(server, "servers", []):  # the port bound, for --port 0
                 for sock in listener.sockets:
                     port = sock.getsockname()[1]
-            click.echo(
+            message = (
                 f"openprofiles listening on http://{settings.host}:{port} "
-                f"(database: {_redacted(settings.effective_database_url)})",
-                err=True,
+                f"(database: {_redacted(settings.effective_database_url)})"
             )
+            if json_lines:
+                logging.getLogger("openprofiles.server").info("%s", message)
+            else:
+                click.echo(message, err=True)
 
     server.startup = startup  # type: ignore[method-assign]
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; answer it
@@ -131,9 +139,36 @@ def run(settings: Settings) -> None:
 @click.command("migrate")
 @_with_common
 def migrate_command(**flags: Any) -> None:
-    """Bring the database schema up to date, without serving."""
+    """Bring the database schema up to date, without serving; each migration is listed as it
+    is applied, with its time."""
+    import time
+
     from openprofiles.storage.database import Database
+    from openprofiles.storage.migrate import current_revision, head_revision, upgrade
 
     settings = _load(flags)
-    Database.open(settings.effective_database_url).close()
-    click.echo(f"database at {_redacted(settings.effective_database_url)} is up to date")
+    database = Database(settings.effective_database_url)
+    started = last = time.perf_counter()
+    applied: list[str] = []
+
+    def on_step(revision: str, description: str) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        click.echo(f"applied {revision} ({description.strip()}) in {now - last:.1f} s")
+        applied.append(revision)
+        last = now
+
+    try:
+        with database.read() as conn:
+            before = current_revision(conn)
+        upgrade(database, on_step=on_step)
+    finally:
+        database.close()
+    shown = _redacted(settings.effective_database_url)
+    if applied:
+        click.echo(
+            f"database at {shown} is up to date: {before or 'empty'} -> {head_revision()}, "
+            f"{len(applied)} migration(s) in {time.perf_counter() - started:.1f} s"
+        )
+    else:
+        click.echo(f"database at {shown} is up to date ({head_revision()})")

@@ -20,7 +20,7 @@ import anyio.to_thread
 
 from openprofiles.clock import Clock, SystemClock
 from openprofiles.config import Credential
-from openprofiles.context import Caller
+from openprofiles.context import Caller, current_request_id
 from openprofiles.errors import ErrorKind, ServiceError
 from openprofiles.handlers.context import RequestContext
 from openprofiles.handlers.registry import Combiner, find_combiner, find_handler
@@ -94,6 +94,7 @@ class Gateway:
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
+        current_request_id.set(request_id)
         service = service_of(request)
         operation = ""
         account = ""

@@ -18,8 +18,9 @@ from openprofiles.config import Settings
 from openprofiles.protocol.gateway import Gateway, service_of
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.server.extensions import Extensions
-from openprofiles.server.metrics import CONTENT_TYPE, Metrics
+from openprofiles.server.metrics import CONTENT_TYPE, Metrics, timed_job
 from openprofiles.worker.expiry import INTERVAL_SECONDS, ExpiryWorker
+from openprofiles.worker.integrations import FlowScheduler
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -63,6 +64,7 @@ class App:
         from openprofiles.console.app import Console
 
         self.mount(CONSOLE_PREFIX, Console(settings, self._services))
+        self._scheduler: Any = None
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
         if not prefix.startswith(PREFIX):
@@ -85,14 +87,26 @@ class App:
 
         self._database = Database.open(self.settings.effective_database_url)
         services = Services(self._database, self.settings, self.clock)
+        services.objects.on_ingest = self.metrics.count_ingest
         self.gateway = Gateway(
             services, self.settings.credential_map, self.clock, regions=self.settings.region_list
         )
         self.extensions = Extensions(self.gateway)
-        self._expiry = ExpiryWorker(services.objects.purge_expired, self.purge_every)
+        self._expiry = ExpiryWorker(
+            timed_job("expiry", services.objects.purge_expired), self.purge_every
+        )
         self._expiry.start()
+        # Runs a crash left under way: marked failed, and taken up by a new run.
+        services.flows.recover()
+        self._scheduler = FlowScheduler(services.flows.due_runs)
+        self._scheduler.start()
 
     def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.stop()
+            self._scheduler = None
+        if self.gateway is not None:
+            self.gateway.services.flows.close()
         if self._expiry is not None:
             self._expiry.stop()
             self._expiry = None

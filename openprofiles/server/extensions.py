@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, unquote
 import anyio.to_thread
 
 from openprofiles import jsontext
+from openprofiles.context import current_request_id
 from openprofiles.errors import ErrorKind, ServiceError
 from openprofiles.handlers.context import RequestContext
 from openprofiles.protocol.gateway import Gateway
@@ -35,14 +36,32 @@ _MEMBERS = re.compile(r"\b(" + "|".join(_SENT_NAMES) + r")\b")
 
 
 def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
+    from openprofiles.handlers.integrations import list_integration_runs, run_integration
+    from openprofiles.handlers.merges import get_merge, list_merges, undo_merge
     from openprofiles.handlers.objects import list_dead_letters
 
+    merges = r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/merges"
     return [
         (
             "GET",
             re.compile(r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/dead-letters/?$"),
             "ListDeadLetters",
             list_dead_letters,
+        ),
+        ("GET", re.compile(merges + r"/?$"), "ListMerges", list_merges),
+        ("GET", re.compile(merges + r"/(?P<MergeId>[^/]+)/?$"), "GetMerge", get_merge),
+        ("POST", re.compile(merges + r"/(?P<MergeId>[^/]+)/undo/?$"), "UndoMerge", undo_merge),
+        (
+            "POST",
+            re.compile(r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/integrations/run/?$"),
+            "RunIntegration",
+            run_integration,
+        ),
+        (
+            "GET",
+            re.compile(r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/integrations/runs/?$"),
+            "ListIntegrationRuns",
+            list_integration_runs,
         ),
     ]
 
@@ -61,6 +80,7 @@ class Extensions:
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
+        current_request_id.set(request_id)
         name = ""
         try:
             found = self._route(request)

@@ -12,6 +12,10 @@ from openprofiles.context import Caller
 from openprofiles.services.b2bi_profiles import B2biProfileService, profile_arn_exists
 from openprofiles.services.dead_letters import DeadLetterService
 from openprofiles.services.domains import DomainService
+from openprofiles.services.export import ExportService
+from openprofiles.services.integration_runs import FlowRunner
+from openprofiles.services.integrations import IntegrationService
+from openprofiles.services.merges import MergeService
 from openprofiles.services.object_types import ObjectTypeService
 from openprofiles.services.objects import ObjectService
 from openprofiles.services.profile_view import ProfileViewService
@@ -22,6 +26,7 @@ from openprofiles.services.tags import TagService
 from openprofiles.storage.database import Database
 from openprofiles.storage.paging import Pager, load_secret
 from openprofiles.storage.repositories import domains as domain_repo
+from openprofiles.storage.repositories import integrations as integration_repo
 from openprofiles.storage.repositories import object_types as object_type_repo
 
 
@@ -43,7 +48,20 @@ class Services:
         self.objects = ObjectService(
             database, self.clock, self.pager, self.object_types, self.dead_letters
         )
+        self.merges = MergeService(database, self.clock, self.pager)
+        self.integrations = IntegrationService(
+            database, self.clock, self.pager, self.tags, self.object_types
+        )
+        self.flows = FlowRunner(
+            database,
+            self.clock,
+            self.pager,
+            self.objects,
+            self.object_types,
+            settings.s3_endpoint_url,
+        )
         self.search.expand_values = self.object_types.search_values
+        self.export = ExportService(database, self.clock)
         self.tags.register("profile", _profile_resource_exists)
         self.b2bi = B2biProfileService(database, self.clock, self.pager, self.tags)
         self.tags.register("b2bi", profile_arn_exists, quota("b2bi_tags_per_resource"))
@@ -55,12 +73,19 @@ def _profile_resource_exists(conn: Connection, caller: Caller, arn: str) -> bool
     parsed = parse_arn(arn)
     if parsed is None:
         return False
-    parts = parsed.resource.split("/")
+    parts = parsed.resource.split("/", 3)
     if len(parts) < 2 or parts[0] != "domains":
         return False
     domain = domain_repo.find(conn, caller.account, parsed.region, parts[1])
     if domain is None:
         return False
     if len(parts) >= 3 and parts[2] == "object-types":
-        return len(parts) == 4 and object_type_repo.find(conn, domain.id, parts[3]) is not None
+        return (
+            len(parts) == 4
+            and "/" not in parts[3]
+            and object_type_repo.find(conn, domain.id, parts[3]) is not None
+        )
+    if len(parts) >= 3 and parts[2] == "integrations":
+        # The Uri follows as it is, "/" and all (arns.integration_arn).
+        return len(parts) == 4 and integration_repo.find(conn, domain.id, parts[3]) is not None
     return True

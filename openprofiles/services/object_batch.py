@@ -116,6 +116,15 @@ def _lock_hash(domain_id: int, *parts: str) -> int:
     return int.from_bytes(digest.digest(), "big", signed=True)
 
 
+def hold_off_ingestion(conn: Connection, domain_id: int) -> None:
+    """PostgreSQL: wait for the domain's ingesting transactions to end, and keep new ones
+    waiting until this transaction ends. A merge moves keys that ingestion's look-ups read: an
+    object matched to a profile being merged away would otherwise start that profile again.
+    (SQLite's single writer already keeps them apart.)"""
+    if conn.dialect.name == "postgresql":
+        repo.advisory_lock(conn, [_lock_hash(domain_id, "domain")])
+
+
 def _later(expires: int | None, than: int | None) -> bool:
     """Whether one expiry (Unix seconds; None: never) is later than another."""
     return than is not None and (expires is None or expires > than)

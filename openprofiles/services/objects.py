@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import Connection
 
 from openprofiles.clock import Clock
 from openprofiles.context import Caller
@@ -29,6 +32,13 @@ from openprofiles.storage.database import Committer, Database
 from openprofiles.storage.paging import Pager
 from openprofiles.storage.repositories import profile_objects as repo
 
+# Called inside a batch's write transaction once its objects are placed, with the connection,
+# each object's outcome and the dead letters the batch keeps: what the caller writes there
+# commits (or not) with the objects (an integration's progress, so no record is taken twice).
+WithinBatch = Callable[
+    [Connection, Sequence["PutResult | ServiceError"], Sequence[dict[str, Any]]], None
+]
+
 
 @dataclass(frozen=True, slots=True)
 class ObjectItem:
@@ -36,6 +46,10 @@ class ObjectItem:
     unique_key: str
     document: str
 
+
+# (objects stored on a profile created for them, on an existing one, refused by error kind):
+# told once the objects stand (after their commit), e.g. to the server's metrics.
+IngestCounter = Callable[[int, int, dict[str, int]], None]
 
 # Batches up to this size are mapped inside the write transaction (see put_many); so is every
 # batch of a server's PutProfileObject calls on SQLite: its write group holds the writer while
@@ -57,6 +71,7 @@ class ObjectService:
         self.pager = pager
         self.object_types = object_types
         self.dead_letters = dead_letters
+        self.on_ingest: IngestCounter | None = None
 
     # --- PutProfileObject --------------------------------------------------------------------
     def put(self, caller: Caller, domain: str, object_type: str, text: str) -> PutResult:
@@ -75,6 +90,7 @@ class ObjectService:
         parsed: Sequence[dict[str, Any]] | None = None,
         *,
         commit: Committer | None = None,
+        within: WithinBatch | None = None,
     ) -> list[PutResult | ServiceError]:
         """Place a batch of objects of one type in one write transaction.
 
@@ -83,8 +99,26 @@ class ObjectService:
         given, holds each text's JSON object (bulk import has parsed them to check its input).
         ``commit``: the transaction's commit is handed on to it (see ``Database.write``), and
         the results stand only once that commit has run; dead letters go to the domain's
-        queue after it.
+        queue after it. ``within``: see :data:`WithinBatch`.
         """
+        try:
+            results = self._put_many(caller, domain, object_type, texts, parsed, commit, within)
+        except ServiceError as exc:
+            if self.on_ingest is not None:
+                self.on_ingest(0, 0, {exc.kind.value: len(texts)})
+            raise
+        return results
+
+    def _put_many(
+        self,
+        caller: Caller,
+        domain: str,
+        object_type: str,
+        texts: Sequence[str],
+        parsed: Sequence[dict[str, Any]] | None,
+        commit: Committer | None,
+        within: WithinBatch | None,
+    ) -> list[PutResult | ServiceError]:
         prepared = None
         found_text = None
         if len(texts) > _MAP_INSIDE_UP_TO and not self.database.grouped_here:
@@ -102,6 +136,8 @@ class ObjectService:
                 prepared = prepare_all(current.definition, texts, parsed)
             batch = Batch(self.database, self.clock, conn, record, current.definition, prepared)
             results = batch.run()
+            if within is not None:
+                within(conn, results, batch.dead_letters)
             queue_url = record.config.get("DeadLetterQueueUrl")
             if queue_url and batch.dead_letters:
                 outgoing = [
@@ -117,7 +153,19 @@ class ObjectService:
                     for row in batch.dead_letters
                 ]
                 self.database.after_commit(lambda: self.dead_letters.publish(outgoing))
+            if self.on_ingest is not None:
+                self._count(self.on_ingest, results)
         return results
+
+    def _count(self, counter: IngestCounter, results: Sequence[PutResult | ServiceError]) -> None:
+        """Tell ``counter`` of the refused objects now, of the stored ones after the commit."""
+        refused = Counter(r.kind.value for r in results if isinstance(r, ServiceError))
+        created = sum(1 for r in results if isinstance(r, PutResult) and r.profile_created)
+        existing = len(results) - sum(refused.values()) - created
+        if refused:
+            counter(0, 0, dict(refused))
+        if created or existing:
+            self.database.after_commit(lambda: counter(created, existing, {}))
 
     # --- ListProfileObjects / DeleteProfileObject ----------------------------------------------
     def list(

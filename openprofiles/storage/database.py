@@ -278,6 +278,28 @@ class Database:
         """The writes those groups held."""
         return self._groups.grouped_writes
 
+    def ping(self) -> None:
+        """Round-trip to the database (raises when it does not answer)."""
+        with self.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
+    def pool_figures(self) -> dict[str, dict[str, int]]:
+        """Each connection pool's size, connections checked out and overflow, by pool name
+        (``read`` and ``write`` on SQLite, ``main`` where one engine serves both)."""
+        engines = {"main": self.write_engine}
+        if self.read_engine is not self.write_engine:
+            engines = {"read": self.read_engine, "write": self.write_engine}
+        figures: dict[str, dict[str, int]] = {}
+        for name, engine in engines.items():
+            found = engine.pool
+            if isinstance(found, pool.QueuePool):
+                figures[name] = {
+                    "size": found.size(),
+                    "checked_out": found.checkedout(),
+                    "overflow": found.overflow(),
+                }
+        return figures
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only transaction seeing one consistent snapshot."""

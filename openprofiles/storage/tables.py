@@ -75,9 +75,11 @@ profiles = Table(
 # fields (_email, _phone, ...) and recomputed on each write; 'custom': AddProfileKey;
 # 'object': extracted from an ingested object's keys, and then ``expires`` (Unix seconds; NULL:
 # never) is the latest expiry of the profile's objects carrying it, so that reads by key skip
-# it once they have all expired (migration 0008). Read only by key, through its primary key,
-# so on SQLite it is stored clustered on it, without a row id (see migration 0005); a profile's
-# rows are known from the profile (its document and added_keys), not looked up by profile.
+# it once they have all expired (migration 0008); 'merged': a standard key of a profile merged
+# into this one (MergeProfiles), which moved here with the rest of its keys. Read only by key,
+# through its primary key, so on SQLite it is stored clustered on it, without a row id (see
+# migration 0005); a profile's rows are known from the profile (its document and added_keys),
+# not looked up by profile.
 profile_keys = Table(
     "profile_keys",
     metadata,
@@ -127,6 +129,44 @@ profile_objects = Table(
     Index("ix_profile_objects_expiry", "expires_at"),
 )
 
+# One merge of profiles (MergeProfiles, or an identity-resolution auto-merge), kept so that it
+# can be explained and undone: see services/merges.py for the JSON columns' contents.
+merge_history = Table(
+    "merge_history",
+    metadata,
+    Column("id", String(32), primary_key=True),  # ids.new_merge_id: time-ordered
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False),
+    Column("main_profile_id", String(32), nullable=False),
+    Column("merged_profile_ids", Text, nullable=False),  # JSON array, in the order given
+    # JSON: every involved profile's row as it was before the merge, by profile id.
+    Column("before_images", Text, nullable=False),
+    # JSON: by merged profile id, the keys and objects that moved from it to the main profile.
+    Column("moved", Text, nullable=False),
+    Column("field_choices", Text, nullable=False),  # JSON array: which field came from where
+    Column("origin", String(255), nullable=False),  # "MergeProfiles", "auto-merge job ..."
+    Column("created_at", UTC_DATETIME, nullable=False),
+    Column("undone_at", UTC_DATETIME),
+    Index("ix_merge_history_domain", "domain_id", "id"),
+)
+
+# The profiles each merge involved (main and merged), so that a profile's merges are found by
+# index.
+merge_history_profiles = Table(
+    "merge_history_profiles",
+    metadata,
+    Column("domain_id", Integer, nullable=False),
+    Column("profile_id", String(32), nullable=False),
+    Column(
+        "merge_id",
+        String(32),
+        ForeignKey("merge_history.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    PrimaryKeyConstraint("domain_id", "profile_id", "merge_id", name="pk_merge_history_profiles"),
+    # What ON DELETE CASCADE looks rows up by when a domain's merges go.
+    Index("ix_merge_history_profiles_merge", "merge_id"),
+)
+
 # Objects that could not be placed on a profile, kept for inspection and replay.
 dead_letters = Table(
     "dead_letters",
@@ -171,10 +211,85 @@ b2bi_profiles = Table(
     Index("ix_b2bi_profiles_token", "account", "region", "client_token"),
 )
 
+# PutIntegration's integrations: one per (domain, Uri). ``definition`` holds the members stored
+# as given (wire JSON: ObjectTypeNames, FlowDefinition, RoleArn, EventTriggerNames, Scope, ...);
+# ``state`` what the flow runner keeps between runs (the next scheduled time, a source's
+# watermark), as JSON.
+integrations = Table(
+    "integrations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False),
+    Column("uri", String(255), nullable=False),
+    Column("object_type_name", String(255)),
+    Column("definition", Text, nullable=False),
+    Column("hidden", Integer, nullable=False, server_default="0"),
+    Column("state", Text, nullable=False, server_default="{}"),
+    Column("next_run_at", UTC_DATETIME),
+    Column("created_at", UTC_DATETIME, nullable=False),
+    Column("updated_at", UTC_DATETIME, nullable=False),
+    UniqueConstraint("domain_id", "uri", name="uq_integrations_domain_uri"),
+    Index("ix_integrations_uri", "uri"),
+    Index("ix_integrations_next_run", "next_run_at"),
+)
+
+# One row per flow run of an integration: what it read, stored and rejected (the first
+# rejections' reasons as a JSON array), and how it ended.
+integration_runs = Table(
+    "integration_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "integration_id",
+        Integer,
+        ForeignKey("integrations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("uri", String(255), nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("message", Text),
+    Column("records_read", Integer, nullable=False, server_default="0"),
+    Column("records_ingested", Integer, nullable=False, server_default="0"),
+    Column("records_rejected", Integer, nullable=False, server_default="0"),
+    Column("records_filtered", Integer, nullable=False, server_default="0"),
+    Column("rejections", Text, nullable=False, server_default="[]"),
+    Column("started_at", UTC_DATETIME, nullable=False),
+    Column("ended_at", UTC_DATETIME),
+    Index("ix_integration_runs_domain", "domain_id", "id"),
+    Index("ix_integration_runs_status", "status"),
+)
+
+# What an integration's runs took from its source, so that nothing is taken twice: one row per
+# source item (an S3 object: key and ETag), with the records of it already stored (``done``,
+# committed with them) and whether it was taken whole.
+integration_items = Table(
+    "integration_items",
+    metadata,
+    Column(
+        "integration_id",
+        Integer,
+        ForeignKey("integrations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("item", String(1024), primary_key=True),
+    Column("version", String(256), primary_key=True),
+    Column("done", Integer, nullable=False, server_default="0"),
+    Column("complete", Integer, nullable=False, server_default="0"),
+    Column("run_id", Integer),
+    Column("updated_at", UTC_DATETIME, nullable=False),
+)
+
 __all__ = [
     "b2bi_profiles",
     "dead_letters",
     "domains",
+    "integration_items",
+    "integration_runs",
+    "integrations",
+    "merge_history",
+    "merge_history_profiles",
     "metadata",
     "object_types",
     "profile_keys",

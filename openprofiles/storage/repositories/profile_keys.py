@@ -27,6 +27,7 @@ from openprofiles.storage.tables import profile_keys, profiles
 STANDARD = "standard"
 CUSTOM = "custom"
 OBJECT = "object"
+MERGED = "merged"
 
 KeyRow = tuple[int, str, str, str, str]  # (domain_id, key_name, key_value, profile_id, origin)
 AddedKey = tuple[str, str, str]  # (key_name, key_value, origin): an entry of added_keys

@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    update,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -38,6 +39,7 @@ from openprofiles.storage.repositories.profile_keys import (
     decode_added,
     delete_profile_keys,
     expiry_seconds,
+    insert_profile_keys,
     later_expiry,
     seconds_now,
     set_added_keys,
@@ -285,9 +287,18 @@ def drop_unbacked_object_keys(conn: Connection, domain_id: int, profile_ids: Ite
     """Remove 'object' profile keys of these profiles that no stored object carries any more;
     those that stay get the latest expiry of the objects carrying them (never, when one of
     them never expires)."""
+    sync_object_keys(conn, domain_id, profile_ids, add_missing=False)
+
+
+def sync_object_keys(
+    conn: Connection, domain_id: int, profile_ids: Iterable[str], *, add_missing: bool = True
+) -> None:
+    """Make these profiles' 'object' keys those their stored objects carry, each with the
+    latest expiry of the objects carrying it: stale ones removed and, with ``add_missing``,
+    the missing ones added (objects that moved between profiles: a merge and its undoing)."""
     for part in chunks(sorted(set(profile_ids))):
-        # (profile_id, key_name, key_value) -> its expiry (expiry_seconds)
-        carried: dict[tuple[str, str, str], int | None] = {}
+        # profile_id -> (key_name, key_value) -> its expiry (expiry_seconds)
+        carried: dict[str, dict[tuple[str, str], int | None]] = {}
         objects = conn.execute(
             select(
                 profile_objects.c.profile_id,
@@ -301,29 +312,82 @@ def drop_unbacked_object_keys(conn: Connection, domain_id: int, profile_ids: Ite
         )
         for profile_id, text, expires_at in objects:
             expires = None if expires_at is None else expiry_seconds(to_utc(expires_at))
-            for name, value in decode_keys(text):
-                key = (profile_id, name, value)
-                carried[key] = later_expiry(carried[key], expires) if key in carried else expires
+            keys = carried.setdefault(profile_id, {})
+            for pair in decode_keys(text):
+                keys[pair] = later_expiry(keys[pair], expires) if pair in keys else expires
         stale: list[KeyRow] = []
+        fresh: list[KeyRow] = []
         kept: dict[str, list[AddedKey]] = {}
         expiries: list[tuple[int | None, int, str, str, str]] = []
         for profile_id, state in profile_states(conn, domain_id, part, for_update=True).items():
             added = state.added()
+            keys = carried.get(profile_id, {})
             gone = []
+            present: set[tuple[str, str]] = set()
             for name, value, origin in added:
                 if origin != OBJECT:
                     continue
-                key = (profile_id, name, value)
-                if key in carried:
-                    expiries.append((carried[key], domain_id, name, value, profile_id))
+                if (name, value) in keys:
+                    present.add((name, value))
+                    expiries.append((keys[name, value], domain_id, name, value, profile_id))
                 else:
                     gone.append((name, value, origin))
-            if gone:
+            missing = (
+                [(n, v, OBJECT) for n, v in keys if (n, v) not in present] if add_missing else []
+            )
+            if gone or missing:
                 stale += added_key_rows(domain_id, profile_id, gone)
-                kept[profile_id] = [k for k in added if k not in gone]
+                fresh += added_key_rows(domain_id, profile_id, missing)
+                expiries += [(keys[n, v], domain_id, n, v, profile_id) for n, v, _ in missing]
+                kept[profile_id] = [k for k in added if k not in gone] + missing
         delete_profile_keys(conn, stale)
+        insert_profile_keys(conn, fresh)
         set_added_keys(conn, domain_id, kept)
         set_object_key_expiries(conn, expiries)
+
+
+def objects_of(
+    conn: Connection, domain_id: int, profile_ids: Sequence[str]
+) -> list[tuple[int, str, str, str]]:
+    """(id, object_type, unique_key, profile_id) of every stored object of these profiles,
+    expired or not, in id order."""
+    found: list[tuple[int, str, str, str]] = []
+    for part in chunks(sorted(set(profile_ids))):
+        rows = conn.execute(
+            select(
+                profile_objects.c.id,
+                profile_objects.c.object_type,
+                profile_objects.c.unique_key,
+                profile_objects.c.profile_id,
+            ).where(
+                profile_objects.c.domain_id == domain_id,
+                one_of(profile_objects.c.profile_id, conn.dialect.name),
+            ),
+            {"values": list(part)},
+        )
+        found += [(i, t, k, p) for i, t, k, p in rows]
+    return sorted(found)
+
+
+def move_objects(
+    conn: Connection, domain_id: int, object_ids: Sequence[int], from_profile: str, to_profile: str
+) -> int:
+    """Give the objects among ``object_ids`` that are still ``from_profile``'s to
+    ``to_profile``; how many moved. Their key rows are the caller's (:func:`sync_object_keys`)."""
+    moved = 0
+    for part in chunks(sorted(set(object_ids))):
+        result = conn.execute(
+            update(profile_objects)
+            .where(
+                profile_objects.c.domain_id == domain_id,
+                profile_objects.c.profile_id == from_profile,
+                one_of(profile_objects.c.id, conn.dialect.name),
+            )
+            .values(profile_id=to_profile),
+            {"values": list(part)},
+        )
+        moved += int(result.rowcount)
+    return moved
 
 
 # --- single objects, listing, expiry, statistics ----------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, bindparam, delete, func, or_, select, update
 
+from openprofiles.clock import to_utc
 from openprofiles.jsontext import compact, parse
 from openprofiles.storage.batched import insert_many
 from openprofiles.storage.lists import one_of
@@ -218,3 +219,19 @@ def count_profiles(conn: Connection, domain_id: int) -> int:
     """How many profiles the domain has: read from the primary key alone, so fast where the
     sizes' sum (``domains.profile_stats``) reads every row."""
     return int(conn.scalar(select(func.count()).where(profiles.c.domain_id == domain_id)) or 0)
+
+
+def profile_times(
+    conn: Connection, domain_id: int, profile_ids: Sequence[str]
+) -> dict[str, tuple[datetime, datetime]]:
+    """(created_at, updated_at) of each of these profiles that exists."""
+    if not profile_ids:
+        return {}
+    rows = conn.execute(
+        select(profiles.c.profile_id, profiles.c.created_at, profiles.c.updated_at).where(
+            profiles.c.domain_id == domain_id,
+            one_of(profiles.c.profile_id, conn.dialect.name, "profile_ids"),
+        ),
+        {"profile_ids": list(profile_ids)},
+    )
+    return {pid: (to_utc(created), to_utc(updated)) for pid, created, updated in rows}

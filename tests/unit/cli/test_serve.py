@@ -83,3 +83,15 @@ def test_migrate_creates_the_database(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (tmp_path / "openprofiles.db").exists()
     assert "up to date" in result.output
+
+
+def test_migrate_lists_each_migration_and_sums_up(tmp_path: Path) -> None:
+    from openprofiles.storage.migrate import head_revision, known_revisions
+
+    result = CliRunner().invoke(cli, ["migrate", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    applied = [line for line in result.output.splitlines() if line.startswith("applied ")]
+    assert {line.split()[1] for line in applied} == known_revisions()
+    assert f"empty -> {head_revision()}, {len(applied)} migration(s) in " in result.output
+    again = CliRunner().invoke(cli, ["migrate", "--data-dir", str(tmp_path)])
+    assert again.output.strip().endswith(f"is up to date ({head_revision()})")

@@ -1,0 +1,95 @@
+"""What an operator watches (both databases): the metrics' ingest, pool and job series after
+real ingestion, and the server's JSON log lines."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.support.live_server import LiveServer, running_server
+
+CUSTOMER_TYPE: dict[str, Any] = {
+    "Description": "customers",
+    "AllowProfileCreation": True,
+    "Fields": {
+        "id": {"Source": "_source.id", "Target": "_profile.AccountNumber", "ContentType": "STRING"},
+        "email": {
+            "Source": "_source.email",
+            "Target": "_profile.EmailAddress",
+            "ContentType": "EMAIL_ADDRESS",
+        },
+    },
+    "Keys": {"customerId": [{"StandardIdentifiers": ["PROFILE", "UNIQUE"], "FieldNames": ["id"]}]},
+}
+
+
+def _metrics(server: LiveServer) -> str:
+    with urllib.request.urlopen(server.endpoint + "/_openprofiles/metrics", timeout=5) as r:
+        return str(r.read().decode())
+
+
+def _value(text: str, series: str) -> float:
+    found = re.search(rf"^{re.escape(series)} (\S+)$", text, re.M)
+    assert found, f"{series} missing from the metrics:\n{text}"
+    return float(found.group(1))
+
+
+def test_metrics_count_ingested_and_rejected_objects(live_server: LiveServer) -> None:
+    cp = live_server.client()
+    cp.create_domain(DomainName="shop", DefaultExpirationDays=30)
+    cp.put_profile_object_type(DomainName="shop", ObjectTypeName="Customer", **CUSTOMER_TYPE)
+    for i in range(5):
+        cp.put_profile_object(
+            DomainName="shop", ObjectTypeName="Customer", Object=json.dumps({"id": f"c{i}"})
+        )
+    cp.put_profile_object(  # same customer again: lands on the existing profile
+        DomainName="shop",
+        ObjectTypeName="Customer",
+        Object=json.dumps({"id": "c0", "email": "a@b.c"}),
+    )
+    with pytest.raises(ClientError):
+        cp.put_profile_object(DomainName="shop", ObjectTypeName="Customer", Object="not json")
+    with pytest.raises(ClientError):
+        cp.put_profile_object(DomainName="shop", ObjectTypeName="Nope", Object="{}")
+    text = _metrics(live_server)
+    assert _value(text, 'openprofiles_objects_ingested_total{profile="created"}') == 5
+    assert _value(text, 'openprofiles_objects_ingested_total{profile="existing"}') == 1
+    assert _value(text, 'openprofiles_objects_rejected_total{reason="invalid"}') == 1
+    assert _value(text, 'openprofiles_objects_rejected_total{reason="not_found"}') == 1
+    # The purge of expired objects runs at start: a job like any other.
+    assert (
+        _value(text, 'openprofiles_job_duration_seconds_count{kind="expiry",status="succeeded"}')
+        >= 1
+    )
+    pools = re.findall(r'^openprofiles_db_pool_size\{pool="(\w+)"\} (\d+)$', text, re.M)
+    assert pools, text
+    for pool, size in pools:
+        assert int(size) >= 1
+        assert _value(text, f'openprofiles_db_pool_checked_out{{pool="{pool}"}}') >= 0
+        assert f'openprofiles_db_pool_overflow{{pool="{pool}"}}' in text
+
+
+def test_json_log_lines(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {"OPENPROFILES_LOG_FORMAT": "json"}
+    with running_server(f"sqlite:///{data / 'openprofiles.db'}", data, env) as server:
+        answer = server.client().list_domains()
+        request_id = answer["ResponseMetadata"]["RequestId"]
+        with pytest.raises(ClientError):
+            server.client().get_domain(DomainName="missing")
+        assert server.stop() == 0
+    lines = [json.loads(line) for line in server.log().splitlines() if line.strip()]
+    assert lines, "the server wrote no log lines"
+    for line in lines:
+        assert {"time", "level", "logger", "message"} <= set(line), line
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", line["time"])
+    access = [line for line in lines if line["logger"] == "openprofiles.access"]
+    listed = [line for line in access if "op=ListDomains" in line["message"]]
+    assert [line["request_id"] for line in listed] == [request_id]
+    assert any("listening on" in line["message"] for line in lines)
