@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 from starlette.responses import RedirectResponse, Response
 
 from openprofiles.console.render import PREFIX, View, display_name
-from openprofiles.errors import invalid
+from openprofiles.errors import ErrorKind, ServiceError, invalid
 from openprofiles.services.search import SearchKey
 from openprofiles.services.standard_keys import STANDARD_KEY_NAMES
 
@@ -155,8 +155,16 @@ def _fields(document: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def profile(page: PageRequest) -> View:
+    """A profile's fields, keys, objects by type and merge history; a profile merged into
+    another says which."""
     name, profile_id = page.path["domain"], page.path["profile_id"]
-    view = page.services.profile_view.get(page.caller, name, profile_id)
+    try:
+        view = page.services.profile_view.get(page.caller, name, profile_id)
+    except ServiceError as exc:
+        into = _merged_into(page, name, profile_id) if exc.kind is ErrorKind.NOT_FOUND else None
+        if into is None:
+            raise
+        return View("merged_away.html", {"profile_id": profile_id, "merge": into}, 404)
     paged_type = page.arg("type")
     sections = []
     for object_type, count in view.object_counts.items():
@@ -183,17 +191,23 @@ def profile(page: PageRequest) -> View:
             "key_pages": -(-len(view.keys) // KEYS_PAGE_SIZE),
             "sections": sections,
             "history": merge_history(page, name, profile_id),
+            "merged_now": page.arg("merged"),
+            "undone_now": page.arg("undone"),
         },
     )
 
 
-def merge_history(page: PageRequest, domain_name: str, profile_id: str) -> list[Any] | None:
-    """The profile's merges, when this server keeps merge history; None when it does not."""
-    merges = getattr(page.services, "merges", None)
-    history = getattr(merges, "history", None)
-    if history is None:
-        return None
-    found: list[Any] = history(page.caller, domain_name, profile_id)
+def _merged_into(page: PageRequest, domain_name: str, profile_id: str) -> Any:
+    """The merge (not undone) that merged this profile away, if one did."""
+    for merge in reversed(merge_history(page, domain_name, profile_id)):
+        if merge.undone_at is None and profile_id in merge.merged_profile_ids:
+            return merge
+    return None
+
+
+def merge_history(page: PageRequest, domain_name: str, profile_id: str) -> list[Any]:
+    """Every merge the profile took part in, as main or merged, oldest first."""
+    found: list[Any] = page.services.merges.history(page.caller, domain_name, profile_id)
     return found
 
 

@@ -359,3 +359,48 @@ def test_long_lists_page(server: LiveServer, page: Any) -> None:
     expect(page.get_by_role("link", name="Next page")).to_have_count(0)
     page.get_by_role("link", name="First page").click()
     expect(page.get_by_role("table", name="Profiles found").locator("tbody tr")).to_have_count(20)
+
+
+def test_compare_merge_with_a_chosen_value_and_undo(server: LiveServer, page: Any) -> None:
+    client = server.client()
+    name = "console-merge"
+    client.create_domain(DomainName=name, DefaultExpirationDays=30)
+    kate = client.create_profile(
+        DomainName=name, FirstName="Kate", LastName="Bell", EmailAddress="kate@example.com"
+    )["ProfileId"]
+    katherine = client.create_profile(
+        DomainName=name, FirstName="Katherine", LastName="Bell", PhoneNumber="+12065550199"
+    )["ProfileId"]
+    sign_in(page, server.endpoint)
+    page.goto(f"{server.endpoint}{CONSOLE}/domains/{name}/profiles/{kate}")
+    expect(page.get_by_text("This profile has not been merged with another.")).to_be_visible()
+    page.get_by_label("Compare with profile id").fill(katherine)
+    page.get_by_role("button", name="Compare").click()
+
+    table = page.get_by_role("table", name="The profiles side by side")
+    expect(table.locator("tr.agrees", has_text="LastName")).to_have_count(1)
+    expect(table.locator("tr.fills", has_text="PhoneNumber")).to_have_count(1)
+    expect(table.locator("tr.differs", has_text="FirstName")).to_have_count(1)
+    page.get_by_label("FirstName from profile 2: Katherine").check()
+    page.get_by_role("button", name="Merge into the main profile").click()
+
+    page.wait_for_url(f"**/profiles/{kate}?merged=*")
+    fields = page.get_by_role("table", name="The profile's fields").inner_text()
+    assert "Katherine" in fields and "+12065550199" in fields and "kate@example.com" in fields
+    history = page.locator("ol.history").inner_text()
+    assert "MergeProfiles" in history and katherine in history
+    found = client.search_profiles(DomainName=name, KeyName="_phone", Values=["+12065550199"])
+    assert [p["ProfileId"] for p in found["Items"]] == [kate]
+    with page.expect_response(re.compile(katherine)) as gone:
+        page.goto(f"{server.endpoint}{CONSOLE}/domains/{name}/profiles/{katherine}")
+    assert gone.value.status == 404
+    page.get_by_role("link", name=kate).click()  # "was merged into" the main profile
+    page.wait_for_url(f"**/profiles/{kate}**")
+
+    page.goto(f"{server.endpoint}{CONSOLE}/domains/{name}/profiles/{kate}")
+    page.get_by_role("button", name="Undo this merge").click()
+    expect(page.get_by_text("undone")).to_have_count(2)  # the notice and the entry
+    fields = page.get_by_role("table", name="The profile's fields").inner_text()
+    assert "Kate" in fields and "Katherine" not in fields
+    back = client.search_profiles(DomainName=name, KeyName="_phone", Values=["+12065550199"])
+    assert [p["ProfileId"] for p in back["Items"]] == [katherine]
