@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from playwright.sync_api import expect
 
+from tests.integration.test_integration_flows import KMS, make_domain, run
 from tests.support.browser import (
     CONSOLE,
     chromium,
@@ -21,7 +22,9 @@ from tests.support.browser import (
     require_chromium,
     sign_in,
 )
-from tests.support.live_server import LiveServer
+from tests.support.databases import BACKENDS, require_backend, temporary_database_url
+from tests.support.live_server import LiveServer, running_server
+from tests.support.s3 import moto_s3, s3_client
 
 DOMAIN = "console-shop"
 OTHER_DOMAIN = "second-accounts-domain"
@@ -55,10 +58,28 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def server(module_server: tuple[LiveServer, str]) -> LiveServer:
+def s3_endpoint() -> Iterator[str]:
+    with moto_s3() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str
+) -> Iterator[LiveServer]:
+    """One server per backend, reading S3 (for integrations) from moto's server."""
+    backend: str = request.param
+    require_backend(backend)
+    tmp = tmp_path_factory.mktemp(backend)
+    env = {"OPENPROFILES_S3_ENDPOINT_URL": s3_endpoint}
+    with temporary_database_url(backend, tmp) as url, running_server(url, tmp / "data", env) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def server(live: LiveServer) -> LiveServer:
     """The module's server with a domain of two profiles (one from 25 orders) for ``test``
     and a domain of the second account."""
-    live, _url = module_server
     client = live.client()
     client.create_domain(DomainName=DOMAIN, DefaultExpirationDays=30)
     client.put_profile_object_type(DomainName=DOMAIN, ObjectTypeName="Order", **ORDER_TYPE)
@@ -404,3 +425,36 @@ def test_compare_merge_with_a_chosen_value_and_undo(server: LiveServer, page: An
     assert "Kate" in fields and "Katherine" not in fields
     back = client.search_profiles(DomainName=name, KeyName="_phone", Values=["+12065550199"])
     assert [p["ProfileId"] for p in back["Items"]] == [katherine]
+
+
+def test_integration_runs_are_listed(server: LiveServer, s3_endpoint: str, page: Any) -> None:
+    cp = server.client()
+    name = make_domain(cp)
+    s3 = s3_client(s3_endpoint)
+    bucket = "console-" + name.lower()
+    s3.create_bucket(Bucket=bucket)
+    lines = [{"id": "1", "email": "ann@example.com"}, {"id": "2", "email": "bo@example.com"}, {}]
+    body = "".join(json.dumps(r) + "\n" for r in lines).encode()
+    s3.put_object(Bucket=bucket, Key="in/contacts.jsonl", Body=body)
+    uri = cp.put_integration(
+        DomainName=name,
+        ObjectTypeName="contacts",
+        FlowDefinition={
+            "FlowName": "contacts-from-s3",
+            "KmsArn": KMS,
+            "SourceFlowConfig": {"ConnectorType": "S3", "SourceConnectorProperties": {
+                "S3": {"BucketName": bucket, "BucketPrefix": "in/"}}},
+            "Tasks": [{"TaskType": "Filter", "SourceFields": ["id", "email"],
+                       "ConnectorOperator": {"S3": "PROJECTION"}}],
+            "TriggerConfig": {"TriggerType": "OnDemand"},
+        },
+    )["Uri"]  # fmt: skip
+    answered = run(server, name, uri)
+    sign_in(page, server.endpoint)
+    page.goto(f"{server.endpoint}{CONSOLE}/domains/{name}/integrations")
+    expect(page.get_by_role("table", name="Integrations")).to_contain_text(uri)
+    row = page.get_by_role("table", name="Runs, newest first").locator("tbody tr").first
+    expect(row).to_contain_text(answered["Status"])
+    cells = row.locator("td").all_inner_texts()
+    assert cells[6:8] == [str(answered["RecordsRead"]), str(answered["RecordsIngested"])]
+    assert cells[8].split()[0] == str(answered["RecordsRejected"])
