@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -458,3 +459,54 @@ def test_integration_runs_are_listed(server: LiveServer, s3_endpoint: str, page:
     cells = row.locator("td").all_inner_texts()
     assert cells[6:8] == [str(answered["RecordsRead"]), str(answered["RecordsIngested"])]
     assert cells[8].split()[0] == str(answered["RecordsRejected"])
+
+
+def test_review_a_match_merge_it_and_dismiss_another(server: LiveServer, page: Any) -> None:
+    cp = server.client()
+    name = "console-review"
+    cp.create_domain(DomainName=name, DefaultExpirationDays=30, Matching={"Enabled": True})
+    people = [
+        ("Jon", "Smith", "jon.smith@example.com", "+12065550111", "12 Pine St"),
+        ("Jonathan", "Smith", "jon.smith@example.com", "+12065550111", "12 Pine St"),
+        ("Mia", "Wong", "mia.wong@example.com", "+12065550122", "3 Oak Ave"),
+        ("Mia", "Wong", "mia.wong@example.com", "+12065550122", "3 Oak Ave"),
+    ]
+    ids = [
+        cp.create_profile(DomainName=name, FirstName=first, LastName=last, EmailAddress=email,
+                          PhoneNumber=phone, Address={"Address1": street, "City": "Seattle"})
+        ["ProfileId"]
+        for first, last, email, phone, street in people
+    ]  # fmt: skip
+    sign_in(page, server.endpoint)
+    page.goto(f"{server.endpoint}{CONSOLE}/domains/{name}/jobs")
+    page.get_by_role("button", name="Run a job now").click()
+    expect(page.get_by_role("status")).to_contain_text("queued")
+    deadline = time.time() + 180
+    while "COMPLETED" not in page.get_by_role("table", name="Jobs, newest first").inner_text():
+        assert time.time() < deadline, "the job did not complete"
+        time.sleep(1)
+        page.reload()
+    page.get_by_role("link", name="Review the matches").click()
+    groups = page.locator("ol.groups > li")
+    expect(groups).to_have_count(2)
+    jon = groups.filter(has_text="Jonathan")
+    assert "Confidence" in jon.inner_text()
+    jon.get_by_role("link", name="Review side by side").click()
+    table = page.get_by_role("table", name="The profiles side by side")
+    expect(table.locator("tr.differs", has_text="FirstName")).to_have_count(1)
+    expect(table.locator("tr.agrees", has_text="EmailAddress")).to_have_count(1)
+    page.get_by_label("FirstName from profile 2: Jonathan").check()
+    page.get_by_role("button", name="Merge into the main profile").click()
+    page.wait_for_url("**merged=**")
+    assert "Jonathan" in page.get_by_role("table", name="The profile's fields").inner_text()
+    found = cp.search_profiles(DomainName=name, KeyName="_email", Values=["jon.smith@example.com"])
+    assert len(found["Items"]) == 1  # the two are one profile now
+
+    page.goto(f"{server.endpoint}{CONSOLE}/domains/{name}/matches")
+    expect(page.locator("ol.groups > li", has_text="resolved")).to_have_count(1)
+    mia = page.locator("ol.groups > li", has_text="Mia")
+    mia.get_by_role("button", name=re.compile("^Dismiss")).click()
+    expect(page.get_by_role("status")).to_contain_text("dismissed")
+    expect(page.locator("ol.groups > li", has_text="Mia")).to_have_count(0)
+    listed = cp.get_matches(DomainName=name)["Matches"]
+    assert all(ids[2] not in m["ProfileIds"] for m in listed)
