@@ -150,7 +150,7 @@ class App:
         if self.mounts:
             for prefix, app in self.mounts:
                 if scope["path"].startswith(prefix):
-                    await app(scope, receive, send)
+                    await self._mounted(prefix, app, scope, receive, send)
                     return
         started = time.perf_counter()
         self.metrics.in_flight += 1
@@ -190,6 +190,40 @@ class App:
                 response.operation or "-",
                 response.account or "-",
                 response.headers.get("x-amzn-RequestId", "-"),
+            )
+
+    async def _mounted(
+        self, prefix: str, app: ASGIApp, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """A mounted app's request, counted and logged beside the API's, its operation named
+        by its prefix (``console`` for ``/_openprofiles/console``)."""
+        operation = prefix.removeprefix(PREFIX)
+        started = time.perf_counter()
+        status = 500
+        self.metrics.in_flight += 1
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await app(scope, receive, sending)
+        finally:
+            self.metrics.in_flight -= 1
+        elapsed = time.perf_counter() - started
+        self.metrics.observe("openprofiles", operation, status, elapsed)
+        if self.settings.access_log and access_log.isEnabledFor(logging.INFO):
+            client = scope.get("client") or ("-", 0)
+            access_log.info(
+                '%s "%s %s" %d %.1fms op=%s account=- id=-',
+                client[0],
+                scope["method"],
+                scope["path"],
+                status,
+                elapsed * 1000,
+                operation,
             )
 
     async def _dispatch(self, request: HttpRequest) -> HttpResponse:
