@@ -18,7 +18,7 @@ from openprofiles.config import Settings
 from openprofiles.protocol.gateway import Gateway, service_of
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.server.extensions import Extensions
-from openprofiles.server.metrics import CONTENT_TYPE, Metrics, timed_job
+from openprofiles.server.metrics import CONTENT_TYPE, Metrics, observe_job, timed_job
 from openprofiles.worker.expiry import INTERVAL_SECONDS, ExpiryWorker
 from openprofiles.worker.integrations import FlowScheduler
 
@@ -88,6 +88,9 @@ class App:
         self._database = Database.open(self.settings.effective_database_url)
         services = Services(self._database, self.settings, self.clock)
         services.objects.on_ingest = self.metrics.count_ingest
+        services.flows.on_run_end = lambda seconds, status: observe_job(
+            "integration", seconds, status.lower()
+        )
         self.gateway = Gateway(
             services, self.settings.credential_map, self.clock, regions=self.settings.region_list
         )

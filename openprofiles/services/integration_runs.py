@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -129,6 +130,8 @@ class FlowRunner:
         self._background: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._pending: list[Future[RunRecord]] = []
+        # Told (seconds, status) as each run ends, e.g. the server's job-duration metrics.
+        self.on_run_end: Callable[[float, str], None] | None = None
 
     # --- starting runs ---------------------------------------------------------------------------
     def run(self, caller: Caller, domain: str, uri: str, trigger: str = "OnDemand") -> RunRecord:
@@ -260,6 +263,7 @@ class FlowRunner:
         self, caller: Caller, domain: str, record: IntegrationRecord, flow: Flow, run: RunRecord
     ) -> RunRecord:
         status, message = COMPLETED, None
+        started = time.perf_counter()
         try:
             self._pull(caller, domain, record, flow, run)
         except SourceUnreachable as exc:
@@ -277,6 +281,8 @@ class FlowRunner:
             repo.finish_run(conn, run.id, status, message, self.clock.now())
             ended = repo.find_run(conn, run.id)
         assert ended is not None
+        if self.on_run_end is not None:
+            self.on_run_end(time.perf_counter() - started, status)
         return ended
 
     def _source(self, flow: Flow, caller: Caller) -> S3Source:
