@@ -132,6 +132,8 @@ class FlowRunner:
         self._pending: list[Future[RunRecord]] = []
         # Told (seconds, status) as each run ends, e.g. the server's job-duration metrics.
         self.on_run_end: Callable[[float, str], None] | None = None
+        # Told (source item's key, records read) after each batch, e.g. a CLI's progress bar.
+        self.on_batch: Callable[[str, int], None] | None = None
 
     # --- starting runs ---------------------------------------------------------------------------
     def run(self, caller: Caller, domain: str, uri: str, trigger: str = "OnDemand") -> RunRecord:
@@ -331,8 +333,11 @@ class FlowRunner:
                 if not batch.texts:  # every record filtered or rejected: only the counts
                     with self.database.write() as conn:
                         within(conn, [], [])
-                    continue
-                pending = self._settle(pending, sink.put_many(batch.texts, batch.parsed, within))
+                else:
+                    sent = sink.put_many(batch.texts, batch.parsed, within)
+                    pending = self._settle(pending, sent)
+                if self.on_batch is not None:
+                    self.on_batch(item.key, batch.read)
             # The item's end: marked taken whole (with any rejections of its last records).
             with self.database.write() as conn:
                 last = max(progress.done, progress.last_line)
