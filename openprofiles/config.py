@@ -68,7 +68,8 @@ class Settings:
     # Secret for signing paging tokens; derived from the database location when unset so a
     # restarted server still accepts tokens it handed out.
     token_secret: str | None = None
-    # Where integrations' S3 sources are read: any S3-compatible endpoint; None: AWS's.
+    # Where integrations' S3 sources are read and identity resolution jobs export their
+    # matches (Matching.ExportingConfig): any S3-compatible endpoint; None: AWS's.
     s3_endpoint_url: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 

@@ -56,3 +56,14 @@ def new_b2bi_id(prefix: str) -> str:
     """A b2bi resource id such as ``p-`` followed by 17 alphanumerics, as AWS mints them."""
     alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
     return prefix + "".join(secrets.choice(alphabet) for _ in range(17))
+
+
+def new_job_id(at_ms: int) -> str:
+    """An identity resolution job id: 32 lowercase hex characters, ordered by ``at_ms`` (the
+    job's start, Unix milliseconds) then random, so that listing by id lists by JobStartTime."""
+    return f"{at_ms:012x}{secrets.token_hex(10)}"
+
+
+def new_match_id() -> str:
+    """A match group's id: 32 lowercase hex characters."""
+    return uuid.uuid4().hex

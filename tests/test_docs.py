@@ -37,7 +37,7 @@ def test_operation_table_is_current() -> None:
 
 
 # Domain settings the server acts on; every other stored one is inert and the README says so.
-ACTED_ON = {"DeadLetterQueueUrl"}
+ACTED_ON = {"DeadLetterQueueUrl", "Matching"}
 
 
 def _differences() -> str:

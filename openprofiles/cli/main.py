@@ -1,4 +1,4 @@
-"""The ``openprofiles`` command: serve, migrate, import, integrations, operations."""
+"""The ``openprofiles`` command: serve, migrate, import, resolve, integrations, operations."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from openprofiles.cli.doctor import doctor_command
 from openprofiles.cli.export import export_command
 from openprofiles.cli.importer import import_command
 from openprofiles.cli.integrations import integrations_command
+from openprofiles.cli.resolve import resolve_command
 from openprofiles.cli.serve import migrate_command, serve_command
 
 
@@ -30,6 +31,7 @@ def operations_command() -> None:
 cli.add_command(serve_command)
 cli.add_command(migrate_command)
 cli.add_command(import_command)
+cli.add_command(resolve_command)
 cli.add_command(export_command)
 cli.add_command(backup_command)
 cli.add_command(restore_command)

@@ -50,17 +50,24 @@ class App:
     """
 
     def __init__(
-        self, settings: Settings, clock: Clock | None = None, purge_every: float = INTERVAL_SECONDS
+        self,
+        settings: Settings,
+        clock: Clock | None = None,
+        purge_every: float = INTERVAL_SECONDS,
+        jobs_every: float | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.purge_every = purge_every  # seconds between purges of expired objects
+        self.jobs_every = jobs_every  # seconds between the job worker's looks; None: its own
         self.metrics = Metrics()
         self.gateway: Gateway | None = None
         self.extensions: Extensions | None = None
         self.mounts: list[tuple[str, ASGIApp]] = []
         self._database: Any = None
         self._expiry: Any = None
+        self.job_worker: Any = None
+        self.realtime: Any = None
         from openprofiles.console.app import Console
 
         self.mount(CONSOLE_PREFIX, Console(settings, self._services))
@@ -103,8 +110,23 @@ class App:
         services.flows.recover()
         self._scheduler = FlowScheduler(services.flows.due_runs)
         self._scheduler.start()
+        from openprofiles.worker.realtime import RealtimeMatcher
+
+        self.realtime = RealtimeMatcher(services.database, services.clock)
+        services.profiles.on_profiles_changed = self.realtime.submit
+        services.objects.on_profiles_changed = self.realtime.submit
+        self.realtime.start()
+        self.job_worker = _job_worker(services, self.jobs_every, self.realtime)
+        services.jobs.on_created.append(self.job_worker.wake)
+        self.job_worker.start()
 
     def stop(self) -> None:
+        if self.job_worker is not None:
+            self.job_worker.stop()
+            self.job_worker = None
+        if self.realtime is not None:
+            self.realtime.stop()
+            self.realtime = None
         if self._scheduler is not None:
             self._scheduler.stop()
             self._scheduler = None
@@ -201,6 +223,21 @@ class App:
                 self.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _job_worker(services: Any, every: float | None, realtime: Any) -> Any:
+    from openprofiles.worker.export import S3Exporter
+    from openprofiles.worker.job_worker import INTERVAL_SECONDS as JOBS_EVERY
+    from openprofiles.worker.job_worker import JobWorker
+    from openprofiles.worker.resolution_jobs import JobRunner
+
+    runner = JobRunner(
+        services.database,
+        services.clock,
+        exporter=S3Exporter(services.settings.s3_endpoint_url),
+        index=realtime.index,
+    )
+    return JobWorker(services.database, services.clock, runner, every or JOBS_EVERY)
 
 
 def _service_label(request: HttpRequest) -> str:

@@ -36,6 +36,7 @@ _MEMBERS = re.compile(r"\b(" + "|".join(_SENT_NAMES) + r")\b")
 
 
 def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
+    from openprofiles.handlers.identity_resolution import start_identity_resolution_job
     from openprofiles.handlers.integrations import list_integration_runs, run_integration
     from openprofiles.handlers.merges import get_merge, list_merges, undo_merge
     from openprofiles.handlers.objects import list_dead_letters
@@ -47,6 +48,14 @@ def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
             re.compile(r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/dead-letters/?$"),
             "ListDeadLetters",
             list_dead_letters,
+        ),
+        (
+            "POST",
+            re.compile(
+                r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/identity-resolution-jobs/?$"
+            ),
+            "StartIdentityResolutionJob",
+            start_identity_resolution_job,
         ),
         ("GET", re.compile(merges + r"/?$"), "ListMerges", list_merges),
         ("GET", re.compile(merges + r"/(?P<MergeId>[^/]+)/?$"), "GetMerge", get_merge),

@@ -15,6 +15,8 @@ from openprofiles.services.domains import DomainService
 from openprofiles.services.export import ExportService
 from openprofiles.services.integration_runs import FlowRunner
 from openprofiles.services.integrations import IntegrationService
+from openprofiles.services.jobs import JobService
+from openprofiles.services.matches import MatchService
 from openprofiles.services.merges import MergeService
 from openprofiles.services.object_types import ObjectTypeService
 from openprofiles.services.objects import ObjectService
@@ -65,6 +67,8 @@ class Services:
         self.tags.register("profile", _profile_resource_exists)
         self.b2bi = B2biProfileService(database, self.clock, self.pager, self.tags)
         self.tags.register("b2bi", profile_arn_exists, quota("b2bi_tags_per_resource"))
+        self.jobs = JobService(database, self.clock, self.pager)
+        self.matches = MatchService(database, self.clock, self.pager)
 
 
 def _profile_resource_exists(conn: Connection, caller: Caller, arn: str) -> bool:

@@ -12,14 +12,18 @@ from openprofiles.clock import Clock
 from openprofiles.context import Caller
 from openprofiles.errors import conflict, not_found, quota
 from openprofiles.quotas import quota as quota_limit
+from openprofiles.services.matching import check_matching
 from openprofiles.services.tags import TagService
 from openprofiles.storage.database import Database
 from openprofiles.storage.paging import Pager, request_scope
 from openprofiles.storage.repositories import domains as repo
+from openprofiles.storage.repositories import jobs as job_repo
 from openprofiles.storage.repositories import profile_objects as object_repo
 from openprofiles.storage.repositories.domains import DomainRecord
 
-# Configuration members kept as given (wire JSON) in the domain's config column.
+# Configuration members kept as given (wire JSON) in the domain's config column. Matching is
+# checked (services/matching.py) and acted on by the identity resolution jobs; RuleBasedMatching
+# and DataStore are kept only.
 CONFIG_MEMBERS = (
     "DefaultEncryptionKey",
     "DeadLetterQueueUrl",
@@ -60,6 +64,7 @@ class DomainService:
         config: dict[str, Any],
         tags: dict[str, str] | None,
     ) -> tuple[DomainRecord, dict[str, str]]:
+        check_matching(config.get("Matching"))
         with self.database.write() as conn:
             if repo.count(conn, caller.account, caller.region) >= quota_limit(
                 "domains_per_account"
@@ -108,6 +113,7 @@ class DomainService:
         changes: dict[str, Any],
         tags: dict[str, str] | None,
     ) -> tuple[DomainRecord, dict[str, str]]:
+        check_matching(changes.get("Matching"))
         with self.database.write() as conn:
             record = require_domain(conn, caller, name)
             config = dict(record.config)
@@ -119,6 +125,9 @@ class DomainService:
                         config.pop(member, None)
                     else:
                         config[member] = value
+            was_on = bool((record.config.get("Matching") or {}).get("Enabled"))
+            if was_on and not (config.get("Matching") or {}).get("Enabled"):
+                job_repo.delete_pending(conn, record.id)
             days = default_expiration_days or record.default_expiration_days
             repo.save(conn, record.id, days, config, self.clock.now())
             arn = arns.domain_arn(caller, name)

@@ -27,6 +27,7 @@ from openprofiles.services.domains import require_domain
 from openprofiles.services.object_batch import Batch, PutResult
 from openprofiles.services.object_prepare import prepare_all
 from openprofiles.services.object_types import ObjectTypeService
+from openprofiles.services.profiles import ProfilesChanged, announce_changes
 from openprofiles.services.quotas import quota
 from openprofiles.storage.database import Committer, Database
 from openprofiles.storage.paging import Pager
@@ -71,6 +72,7 @@ class ObjectService:
         self.pager = pager
         self.object_types = object_types
         self.dead_letters = dead_letters
+        self.on_profiles_changed: ProfilesChanged | None = None
         self.on_ingest: IngestCounter | None = None
 
     # --- PutProfileObject --------------------------------------------------------------------
@@ -136,6 +138,10 @@ class ObjectService:
                 prepared = prepare_all(current.definition, texts, parsed)
             batch = Batch(self.database, self.clock, conn, record, current.definition, prepared)
             results = batch.run()
+            placed = [r.profile_id for r in results if isinstance(r, PutResult)]
+            announce_changes(
+                self.database, self.on_profiles_changed, record, list(dict.fromkeys(placed))
+            )
             if within is not None:
                 within(conn, results, batch.dead_letters)
             queue_url = record.config.get("DeadLetterQueueUrl")

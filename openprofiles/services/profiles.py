@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -17,7 +17,26 @@ from openprofiles.services.standard_keys import standard_keys
 from openprofiles.storage.database import Database
 from openprofiles.storage.repositories import profile_objects as object_repo
 from openprofiles.storage.repositories import profiles as repo
+from openprofiles.storage.repositories.domains import DomainRecord
 from openprofiles.storage.repositories.profile_objects import ProfileState
+
+# Told, once the write commits, which profiles of a domain with Matching enabled were created or
+# changed: the real-time matcher (worker/realtime.py) scores them.
+ProfilesChanged = Callable[[int, list[str]], None]
+
+
+def announce_changes(
+    database: Database, hook: ProfilesChanged | None, domain: DomainRecord, profile_ids: list[str]
+) -> None:
+    """Have ``hook`` told of ``profile_ids`` after the open write commits, for a domain with
+    Matching enabled."""
+    if hook is None or not profile_ids:
+        return
+    if not (domain.config.get("Matching") or {}).get("Enabled"):
+        return
+    domain_id = domain.id
+    database.after_commit(lambda: hook(domain_id, profile_ids))
+
 
 ADDRESS_MEMBERS = ("Address", "ShippingAddress", "MailingAddress", "BillingAddress")
 
@@ -77,6 +96,7 @@ class ProfileService:
     def __init__(self, database: Database, clock: Clock) -> None:
         self.database = database
         self.clock = clock
+        self.on_profiles_changed: ProfilesChanged | None = None
 
     def create(self, caller: Caller, domain: str, document: dict[str, Any]) -> str:
         profile_id = ids.new_profile_id()
@@ -92,6 +112,7 @@ class ProfileService:
                 now,
                 FieldSources.new(source(DIRECT, now)).encode(),
             )
+            announce_changes(self.database, self.on_profiles_changed, record, [profile_id])
         return profile_id
 
     def update(self, caller: Caller, domain: str, profile_id: str, changes: dict[str, Any]) -> str:
@@ -113,6 +134,7 @@ class ProfileService:
                 now,
                 sources.encode(),
             )
+            announce_changes(self.database, self.on_profiles_changed, record, [profile_id])
         return profile_id
 
     def delete(self, caller: Caller, domain: str, profile_id: str) -> None:

@@ -159,12 +159,16 @@ class PagedQuery:
     keys: tuple[str, ...]
 
 
-def paged(query: Select[Any], order_by: Sequence[ColumnElement[Any]]) -> PagedQuery:
-    """Prepare ``query`` for :meth:`Pager.page`: build it once when it runs often."""
+def paged(
+    query: Select[Any], order_by: Sequence[ColumnElement[Any]], *, descending: bool = False
+) -> PagedQuery:
+    """Prepare ``query`` for :meth:`Pager.page`: build it once when it runs often.
+    ``descending``: pages run from the highest key down (newest first)."""
     after: list[Any] = [bindparam(f"{_AFTER}{i}") for i in range(len(order_by))]
-    single = len(order_by) == 1
-    condition = order_by[0] > after[0] if single else tuple_(*order_by) > tuple_(*after)
-    ordered = query.order_by(*order_by)
+    left: Any = order_by[0] if len(order_by) == 1 else tuple_(*order_by)
+    right: Any = after[0] if len(order_by) == 1 else tuple_(*after)
+    condition = left < right if descending else left > right
+    ordered = query.order_by(*(c.desc() for c in order_by) if descending else order_by)
     return PagedQuery(
         first=ordered.limit(bindparam(_LIMIT)),
         following=ordered.where(condition).limit(bindparam(_LIMIT)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -281,13 +282,98 @@ integration_items = Table(
     Column("updated_at", UTC_DATETIME, nullable=False),
 )
 
+# Identity resolution jobs (migration 0015). A job is a row so that a restarted server resumes
+# or fails it: ``runner`` is the server process running it and ``heartbeat`` (Unix seconds,
+# wall clock) when it last said so; a running job whose heartbeat is stale is an orphan.
+# ``scheduled_for`` is the weekly JobSchedule slot a scheduled job is for (NULL for a job
+# started on demand), unique per domain so that two servers on one database start it once.
+identity_resolution_jobs = Table(
+    "identity_resolution_jobs",
+    metadata,
+    Column("job_id", String(32), primary_key=True),
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("origin", String(16), nullable=False),  # SCHEDULE, REQUEST (the extension), CLI
+    Column("scheduled_for", UTC_DATETIME),
+    Column("message", Text),
+    Column("started_at", UTC_DATETIME, nullable=False),  # JobStartTime
+    Column("ended_at", UTC_DATETIME),  # JobEndTime
+    Column("updated_at", UTC_DATETIME, nullable=False),  # LastUpdatedAt
+    Column("expires_at", UTC_DATETIME, nullable=False),  # JobExpirationTime
+    # The domain's AutoMerging and ExportingConfig when the job started (wire JSON), and the
+    # ExportingLocation it wrote to.
+    Column("auto_merging", Text),
+    Column("exporting_config", Text),
+    Column("exporting_location", Text),
+    Column("profiles_reviewed", Integer, nullable=False, server_default="0"),
+    Column("matches_found", Integer, nullable=False, server_default="0"),
+    Column("merges_done", Integer, nullable=False, server_default="0"),
+    # When its last attempt began reading the domain: a profile changed before then is in
+    # its groups, so the real-time matcher leaves it to the job.
+    Column("read_from", UTC_DATETIME),
+    # When the job's matches became the domain's (GetMatches' MatchGenerationDate); NULL once
+    # a newer job's replace them.
+    Column("matches_at", UTC_DATETIME),
+    Column("runner", String(64)),
+    Column("heartbeat", Integer),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("domain_id", "scheduled_for", name="uq_identity_resolution_jobs_slot"),
+    Index("ix_identity_resolution_jobs_domain", "domain_id", "started_at"),
+    Index("ix_identity_resolution_jobs_status", "status"),
+)
+
+# Match groups (migration 0015): a job's, in the order GetMatches pages them (``position``:
+# by confidence, highest first). GetMatches shows the groups of the one job of the domain whose
+# identity_resolution_jobs.matches_at is set; a job writes its groups, then makes them the
+# domain's (setting its matches_at, clearing the others'), then deletes the older ones.
+matches = Table(
+    "matches",
+    metadata,
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False),
+    Column("job_id", String(32), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("match_id", String(32), nullable=False),
+    Column("profile_ids", Text, nullable=False),  # JSON array
+    Column("confidence", Float, nullable=False),
+    Column("created_at", UTC_DATETIME, nullable=False),
+    PrimaryKeyConstraint("domain_id", "job_id", "position", name="pk_matches"),
+)
+
+# Real-time matching (migration 0016): each profile's blocking keys (resolution/blocking.py's
+# match_keys), so a new or changed profile finds its candidates by index instead of a scan;
+# kept for domains with Matching enabled. By key for the look-up, by profile to replace a
+# profile's keys.
+match_keys = Table(
+    "match_keys",
+    metadata,
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False),
+    Column("match_key", String(512), nullable=False),
+    Column("profile_id", String(32), nullable=False),
+    PrimaryKeyConstraint("domain_id", "match_key", "profile_id", name="pk_match_keys"),
+    Index("ix_match_keys_profile", "domain_id", "profile_id"),
+)
+
+# The model each domain's last job scored with (an engine's trained_model(), JSON), which the
+# real-time matcher scores with; a domain without one uses the engine's shipped defaults.
+resolution_models = Table(
+    "resolution_models",
+    metadata,
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", Text, nullable=False),
+    Column("job_id", String(32), nullable=False),
+    Column("updated_at", UTC_DATETIME, nullable=False),
+)
+
 __all__ = [
     "b2bi_profiles",
     "dead_letters",
     "domains",
+    "identity_resolution_jobs",
     "integration_items",
     "integration_runs",
     "integrations",
+    "match_keys",
+    "matches",
     "merge_history",
     "merge_history_profiles",
     "metadata",
@@ -295,6 +381,7 @@ __all__ = [
     "profile_keys",
     "profile_objects",
     "profiles",
+    "resolution_models",
     "server_meta",
     "tags",
 ]

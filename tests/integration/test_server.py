@@ -208,9 +208,9 @@ def test_unknown_paths_and_bad_json_answer_json(live_server: LiveServer) -> None
 
 def test_unimplemented_operation_names_itself(live_server: LiveServer) -> None:
     with pytest.raises(ClientError) as err:
-        live_server.client().get_matches(DomainName="d")
+        live_server.client().list_event_streams(DomainName="d")
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
-    assert "GetMatches" in err.value.response["Error"]["Message"]
+    assert "ListEventStreams" in err.value.response["Error"]["Message"]
 
 
 def test_sigterm_shuts_down_cleanly(database_url: str, tmp_path: Path) -> None:

@@ -130,3 +130,22 @@ def profile_stats(conn: Connection, domain_id: int) -> tuple[int, int]:
         )
     ).one()
     return int(row[0]), int(row[1])
+
+
+def with_matching(conn: Connection) -> list[DomainRecord]:
+    """Every domain whose configuration mentions Matching (the scheduler reads their
+    JobSchedule); few enough to read whole."""
+    rows = conn.execute(
+        select(domains.c.account, domains.c.region, domains.c.name).where(
+            domains.c.config.like('%"Matching"%')
+        )
+    )
+    found = [find(conn, account, region, name) for account, region, name in rows]
+    return [record for record in found if record is not None]
+
+
+def find_by_id(conn: Connection, domain_id: int) -> DomainRecord | None:
+    row = conn.execute(
+        select(domains.c.account, domains.c.region, domains.c.name).where(domains.c.id == domain_id)
+    ).first()
+    return None if row is None else find(conn, row.account, row.region, row.name)
