@@ -237,6 +237,9 @@ def _job_worker(services: Any, every: float | None, realtime: Any) -> Any:
         exporter=S3Exporter(services.settings.s3_endpoint_url),
         index=realtime.index,
     )
+    runner.on_job_end = lambda seconds, status: observe_job(
+        "identity_resolution", seconds, "interrupted" if status == "PENDING" else status.lower()
+    )
     return JobWorker(services.database, services.clock, runner, every or JOBS_EVERY)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,24 @@ def test_integration_runs_are_timed_as_jobs(tmp_path: Path) -> None:
     assert _value(text, f'{name}_count{{kind="integration",status="failed"}}') == 1
     assert _value(text, f'{name}_sum{{kind="integration",status="completed"}}') > 0
     assert _value(text, 'openprofiles_objects_ingested_total{profile="created"}') == 2
+
+
+def test_identity_resolution_jobs_are_timed_as_jobs(live_server: LiveServer) -> None:
+    from tests.integration.test_identity_resolution import start_job, wait_for_job
+
+    cp = live_server.client()
+    cp.create_domain(DomainName="people", DefaultExpirationDays=30, Matching={"Enabled": True})
+    for name in ("Ana", "Ana", "Wei"):
+        cp.create_profile(DomainName="people", FirstName=name, EmailAddress="ana@example.com")
+    status, started = start_job(live_server, "people")
+    assert status == 200, started
+    job = wait_for_job(cp, "people", started["JobId"])
+    name = "openprofiles_job_duration_seconds"
+    labels = f'kind="identity_resolution",status="{job["Status"].lower()}"'
+    # The job reads as ended a moment before its runner hands back and records the time.
+    deadline = time.monotonic() + 10
+    while f"{name}_count{{{labels}}}" not in (text := _metrics(live_server)):
+        assert time.monotonic() < deadline, text
+        time.sleep(0.05)
+    assert _value(text, f"{name}_count{{{labels}}}") == 1
+    assert _value(text, f"{name}_sum{{{labels}}}") > 0
