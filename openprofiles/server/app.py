@@ -18,7 +18,7 @@ from openprofiles.config import Settings
 from openprofiles.protocol.gateway import Gateway, service_of
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.server.extensions import Extensions
-from openprofiles.server.metrics import CONTENT_TYPE, Metrics, timed_job
+from openprofiles.server.metrics import CONTENT_TYPE, Metrics, observe_job, timed_job
 from openprofiles.worker.expiry import INTERVAL_SECONDS, ExpiryWorker
 from openprofiles.worker.integrations import FlowScheduler
 
@@ -95,6 +95,9 @@ class App:
         self._database = Database.open(self.settings.effective_database_url)
         services = Services(self._database, self.settings, self.clock)
         services.objects.on_ingest = self.metrics.count_ingest
+        services.flows.on_run_end = lambda seconds, status: observe_job(
+            "integration", seconds, status.lower()
+        )
         self.gateway = Gateway(
             services, self.settings.credential_map, self.clock, regions=self.settings.region_list
         )
@@ -268,6 +271,9 @@ def _job_worker(services: Any, every: float | None, realtime: Any) -> Any:
         services.database,
         services.clock,
         exporter=S3Exporter(services.settings.s3_endpoint_url),
+    )
+    runner.on_job_end = lambda seconds, status: observe_job(
+        "identity_resolution", seconds, "interrupted" if status == "PENDING" else status.lower()
     )
     return JobWorker(
         services.database,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -140,6 +141,10 @@ class FlowRunner:
         self._lock = threading.Lock()
         self._pending: list[Future[RunRecord]] = []
         self._stopping = threading.Event()
+        # Told (seconds, status) as each run ends, e.g. the server's job-duration metrics.
+        self.on_run_end: Callable[[float, str], None] | None = None
+        # Told (source item's key, records read) after each batch, e.g. a CLI's progress bar.
+        self.on_batch: Callable[[str, int], None] | None = None
 
     # --- starting runs ---------------------------------------------------------------------------
     def run(self, caller: Caller, domain: str, uri: str, trigger: str = "OnDemand") -> RunRecord:
@@ -281,6 +286,7 @@ class FlowRunner:
         self, caller: Caller, domain: str, record: IntegrationRecord, flow: Flow, run: RunRecord
     ) -> RunRecord:
         status, message = COMPLETED, None
+        started = time.perf_counter()
         try:
             self._pull(caller, domain, record, flow, run)
         except SourceUnreachable as exc:
@@ -300,6 +306,8 @@ class FlowRunner:
             repo.finish_run(conn, run.id, status, message, self.clock.now())
             ended = repo.find_run(conn, run.id)
         assert ended is not None
+        if self.on_run_end is not None:
+            self.on_run_end(time.perf_counter() - started, status)
         return ended
 
     def _s3(self, flow: Flow, caller: Caller) -> S3Source:
@@ -398,6 +406,8 @@ class FlowRunner:
                     progress.last_line = batch.last_line
 
                 store(batch, item.key, checkpoint)
+                if self.on_batch is not None:
+                    self.on_batch(item.key, batch.read)
             # The item's end: marked taken whole (with any rejections of its last records).
             with self.database.write() as conn:
                 last = max(progress.done, progress.last_line)

@@ -129,12 +129,22 @@ class JobRunner:
         self.runner = runner or runner_name()
         self.settings = settings or ResolutionSettings()
         self.stop = threading.Event()
+        # Told (seconds, status as it ended: COMPLETED, PARTIAL_SUCCESS, FAILED, or PENDING
+        # when interrupted) after each job run, e.g. the server's job-duration metrics.
+        self.on_job_end: Callable[[float, str], None] | None = None
 
     def run(self, job_id: str, progress: Progress | None = None) -> JobRecord | None:
         """Claim and run a PENDING job; the job as it ended, None when another runner has it."""
         with self.database.write() as conn:
             if not repo.claim(conn, job_id, self.runner, int(time.time()), self.clock.now()):
                 return None
+        started = time.perf_counter()
+        ended = self._run_claimed(job_id, progress)
+        if self.on_job_end is not None and ended is not None:
+            self.on_job_end(time.perf_counter() - started, ended.status)
+        return ended
+
+    def _run_claimed(self, job_id: str, progress: Progress | None) -> JobRecord | None:
         with self._heartbeat(job_id):
             try:
                 self._execute(job_id, progress)

@@ -145,6 +145,7 @@ def test_cli_run_and_runs_locally_and_through_the_server(
                      env=_env(s3_endpoint))  # fmt: skip
         assert local.returncode == 0, local.stderr
         assert json.loads(local.stdout)["RecordsIngested"] == 1
+        assert "1 records" in local.stderr and "b.csv" in local.stderr  # the progress bar
         listed = _cli("runs", "--domain", domain, "--uri", uri,
                       "--endpoint-url", server.endpoint, env={})  # fmt: skip
         assert listed.returncode == 0, listed.stderr
