@@ -46,6 +46,7 @@ EM_BLOCKS: tuple[tuple[str, ...], ...] = (
     ("first_name", "last_name", "birth_date"),
     ("email",),
     ("postcode", "birth_date"),
+    ("account_number",),
 )
 EM_MIN_PAIRS = 50
 """An EM block pairing fewer records than this is skipped."""
