@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,38 @@ def main() -> None:
             page.get_by_label("Object (JSON)").fill(json.dumps(sample, indent=2))
             page.get_by_role("button", name="Preview").click()
             shot("mapping-preview")
+            # A second profile of Ana, typed in by hand, to compare and merge.
+            ana = server.client().search_profiles(
+                DomainName=DOMAIN, KeyName="_email", Values=["ana.garcia@example.com"]
+            )["Items"][0]["ProfileId"]
+            twin = server.client().create_profile(
+                DomainName=DOMAIN, FirstName="Ana María", LastName="García",
+                PhoneNumber="+47 22 12 34 56", BusinessName="Fjord Bikes",
+            )["ProfileId"]  # fmt: skip
+            page.goto(f"{base}/domains/{DOMAIN}/compare?profile={ana}&profile={twin}")
+            page.get_by_label("FirstName from profile 2: Ana María").check()
+            shot("compare")
+            page.get_by_role("button", name="Merge into the main profile").click()
+            page.locator("ol.history summary").first.click()
+            page.locator("ol.history").scroll_into_view_if_needed()
+            shot("merge-history", full=False)
+            # Identity resolution: a second Wei Chen, typed in by a call centre.
+            server.client().update_domain(DomainName=DOMAIN, Matching={"Enabled": True})
+            server.client().create_profile(
+                DomainName=DOMAIN, FirstName="Wei", LastName="Chen",
+                EmailAddress="Wei.Chen@example.com", PhoneNumber="(206) 555-0100",
+                Address={"City": "Seattle"},
+            )  # fmt: skip
+            page.goto(f"{base}/domains/{DOMAIN}/jobs")
+            page.get_by_role("button", name="Run a job now").click()
+            for _ in range(180):
+                if "COMPLETED" in page.locator("main").inner_text():
+                    break
+                time.sleep(1)
+                page.reload()
+            shot("jobs", full=False)
+            page.get_by_role("link", name="Review the matches").click()
+            shot("match-review", full=False)
             page.goto(f"{base}/domains/{DOMAIN}/dead-letters")
             page.locator("ol.letters summary").first.click()
             shot("dead-letters")

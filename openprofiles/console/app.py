@@ -23,7 +23,7 @@ from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
 from openprofiles.config import Settings, parse_regions
-from openprofiles.console import object_pages, pages
+from openprofiles.console import merge_pages, object_pages, pages, review_pages
 from openprofiles.console.render import PREFIX, View, render
 from openprofiles.console.sessions import (
     CSRF_FIELD,
@@ -93,7 +93,12 @@ class Console:
             Route(PREFIX + "/sign-out", self._sign_out, methods=["POST"]),
             Route(PREFIX + "/static/console.css", self._stylesheet, methods=["GET"]),
         ]
-        table: list[tuple[str, str, PageHandler]] = [*pages.ROUTES, *object_pages.ROUTES]
+        table: list[tuple[str, str, PageHandler]] = [
+            *pages.ROUTES,
+            *object_pages.ROUTES,
+            *merge_pages.ROUTES,
+            *review_pages.ROUTES,
+        ]
         for method, path, handler in table:
             routes.append(Route(PREFIX + path, self._page(handler), methods=[method]))
         self.router = Router(routes=routes, default=self._not_found)

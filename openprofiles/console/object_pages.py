@@ -77,9 +77,23 @@ def dead_letters(page: PageRequest) -> View:
     return View("dead_letters.html", {"letters": letters, "next_token": next_token})
 
 
+def integrations(page: PageRequest) -> View:
+    """The domain's integrations and their runs, newest run first (runs page)."""
+    name = page.path["domain"]
+    found, _ = page.services.integrations.list(page.caller, name, 100, None, True)
+    runs, next_token = page.services.flows.list_runs(
+        page.caller, name, page.arg("uri") or None, PAGE_SIZE, page.arg("next") or None
+    )
+    return View(
+        "integrations.html",
+        {"integrations": found, "runs": runs, "next_token": next_token, "uri": page.arg("uri")},
+    )
+
+
 ROUTES: Final[list[tuple[str, str, Any]]] = [
     ("GET", "/domains/{domain}/object-types", object_types),
     ("GET", "/domains/{domain}/object-types/{object_type}", object_type),
     ("POST", "/domains/{domain}/object-types/{object_type}/preview", preview),
     ("GET", "/domains/{domain}/dead-letters", dead_letters),
+    ("GET", "/domains/{domain}/integrations", integrations),
 ]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 from starlette.responses import RedirectResponse, Response
 
 from openprofiles.console.render import PREFIX, View, display_name
-from openprofiles.errors import invalid
+from openprofiles.errors import ErrorKind, ServiceError, invalid
 from openprofiles.services.search import SearchKey
 from openprofiles.services.standard_keys import STANDARD_KEY_NAMES
 
@@ -19,6 +19,7 @@ OBJECTS_PAGE_SIZE: Final = 10  # objects of one type shown per page of a profile
 KEYS_PAGE_SIZE: Final = 50  # keys of a profile shown per page
 SEARCH_ROWS: Final = 4  # key/value rows of the search form
 MAX_PAGE_SIZE: Final = 100
+STATS_INLINE_UP_TO: Final = 20_000  # profiles; above, a domain's page counts objects on request
 
 
 def _page_size(page: PageRequest, default: int = PAGE_SIZE) -> int:
@@ -44,12 +45,20 @@ def domains(page: PageRequest) -> View:
 
 
 def domain(page: PageRequest) -> View:
+    """Settings and stats. GetDomain's stats read every profile and object; past
+    STATS_INLINE_UP_TO profiles they are counted only when asked for (``?stats=all``)."""
     name = page.path["domain"]
-    record, stats, tags = page.services.domains.get(page.caller, name)
+    profiles = page.services.domains.profile_count(page.caller, name)
+    stats = None
+    if profiles <= STATS_INLINE_UP_TO or page.arg("stats") == "all":
+        record, stats, tags = page.services.domains.get(page.caller, name)
+    else:
+        record, tags = page.services.domains.settings(page.caller, name)
     return View(
         "domain.html",
-        {"record": record, "stats": stats, "tags": tags, "saved": page.arg("saved") == "1"},
-    )
+        {"record": record, "stats": stats, "profiles": profiles, "tags": tags,
+         "saved": page.arg("saved") == "1"},
+    )  # fmt: skip
 
 
 def save_domain(page: PageRequest) -> Response:
@@ -146,8 +155,16 @@ def _fields(document: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def profile(page: PageRequest) -> View:
+    """A profile's fields, keys, objects by type and merge history; a profile merged into
+    another says which."""
     name, profile_id = page.path["domain"], page.path["profile_id"]
-    view = page.services.profile_view.get(page.caller, name, profile_id)
+    try:
+        view = page.services.profile_view.get(page.caller, name, profile_id)
+    except ServiceError as exc:
+        into = _merged_into(page, name, profile_id) if exc.kind is ErrorKind.NOT_FOUND else None
+        if into is None:
+            raise
+        return View("merged_away.html", {"profile_id": profile_id, "merge": into}, 404)
     paged_type = page.arg("type")
     sections = []
     for object_type, count in view.object_counts.items():
@@ -174,17 +191,23 @@ def profile(page: PageRequest) -> View:
             "key_pages": -(-len(view.keys) // KEYS_PAGE_SIZE),
             "sections": sections,
             "history": merge_history(page, name, profile_id),
+            "merged_now": page.arg("merged"),
+            "undone_now": page.arg("undone"),
         },
     )
 
 
-def merge_history(page: PageRequest, domain_name: str, profile_id: str) -> list[Any] | None:
-    """The profile's merges, when this server keeps merge history; None when it does not."""
-    merges = getattr(page.services, "merges", None)
-    history = getattr(merges, "history", None)
-    if history is None:
-        return None
-    found: list[Any] = history(page.caller, domain_name, profile_id)
+def _merged_into(page: PageRequest, domain_name: str, profile_id: str) -> Any:
+    """The merge (not undone) that merged this profile away, if one did."""
+    for merge in reversed(merge_history(page, domain_name, profile_id)):
+        if merge.undone_at is None and profile_id in merge.merged_profile_ids:
+            return merge
+    return None
+
+
+def merge_history(page: PageRequest, domain_name: str, profile_id: str) -> list[Any]:
+    """Every merge the profile took part in, as main or merged, oldest first."""
+    found: list[Any] = page.services.merges.history(page.caller, domain_name, profile_id)
     return found
 
 

@@ -18,7 +18,7 @@ from openprofiles.config import Settings
 from openprofiles.protocol.gateway import Gateway, service_of
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.server.extensions import Extensions
-from openprofiles.server.metrics import CONTENT_TYPE, Metrics, timed_job
+from openprofiles.server.metrics import CONTENT_TYPE, Metrics, observe_job, timed_job
 from openprofiles.worker.expiry import INTERVAL_SECONDS, ExpiryWorker
 from openprofiles.worker.integrations import FlowScheduler
 
@@ -95,6 +95,9 @@ class App:
         self._database = Database.open(self.settings.effective_database_url)
         services = Services(self._database, self.settings, self.clock)
         services.objects.on_ingest = self.metrics.count_ingest
+        services.flows.on_run_end = lambda seconds, status: observe_job(
+            "integration", seconds, status.lower()
+        )
         self.gateway = Gateway(
             services, self.settings.credential_map, self.clock, regions=self.settings.region_list
         )
@@ -118,6 +121,8 @@ class App:
         self.job_worker.start()
 
     def stop(self) -> None:
+        if self.gateway is not None:
+            self.gateway.services.flows.stop_runs()  # a scheduled run too, before the join below
         if self.job_worker is not None:
             self.job_worker.stop()
             self.job_worker = None
@@ -148,7 +153,7 @@ class App:
         if self.mounts:
             for prefix, app in self.mounts:
                 if scope["path"].startswith(prefix):
-                    await app(scope, receive, send)
+                    await self._mounted(prefix, app, scope, receive, send)
                     return
         started = time.perf_counter()
         self.metrics.in_flight += 1
@@ -188,6 +193,40 @@ class App:
                 response.operation or "-",
                 response.account or "-",
                 response.headers.get("x-amzn-RequestId", "-"),
+            )
+
+    async def _mounted(
+        self, prefix: str, app: ASGIApp, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """A mounted app's request, counted and logged beside the API's, its operation named
+        by its prefix (``console`` for ``/_openprofiles/console``)."""
+        operation = prefix.removeprefix(PREFIX)
+        started = time.perf_counter()
+        status = 500
+        self.metrics.in_flight += 1
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await app(scope, receive, sending)
+        finally:
+            self.metrics.in_flight -= 1
+        elapsed = time.perf_counter() - started
+        self.metrics.observe("openprofiles", operation, status, elapsed)
+        if self.settings.access_log and access_log.isEnabledFor(logging.INFO):
+            client = scope.get("client") or ("-", 0)
+            access_log.info(
+                '%s "%s %s" %d %.1fms op=%s account=- id=-',
+                client[0],
+                scope["method"],
+                scope["path"],
+                status,
+                elapsed * 1000,
+                operation,
             )
 
     async def _dispatch(self, request: HttpRequest) -> HttpResponse:
@@ -232,9 +271,17 @@ def _job_worker(services: Any, every: float | None, realtime: Any) -> Any:
         services.database,
         services.clock,
         exporter=S3Exporter(services.settings.s3_endpoint_url),
-        index=realtime.index,
     )
-    return JobWorker(services.database, services.clock, runner, every or JOBS_EVERY)
+    runner.on_job_end = lambda seconds, status: observe_job(
+        "identity_resolution", seconds, "interrupted" if status == "PENDING" else status.lower()
+    )
+    return JobWorker(
+        services.database,
+        services.clock,
+        runner,
+        every or JOBS_EVERY,
+        after_job=realtime.index_domain,
+    )
 
 
 def _service_label(request: HttpRequest) -> str:

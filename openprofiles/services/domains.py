@@ -19,6 +19,7 @@ from openprofiles.storage.paging import Pager, request_scope
 from openprofiles.storage.repositories import domains as repo
 from openprofiles.storage.repositories import jobs as job_repo
 from openprofiles.storage.repositories import profile_objects as object_repo
+from openprofiles.storage.repositories import profiles as profile_repo
 from openprofiles.storage.repositories.domains import DomainRecord
 
 # Configuration members kept as given (wire JSON) in the domain's config column. Matching is
@@ -100,6 +101,20 @@ class DomainService:
             total_size=size + objects[1],
         )
         return record, stats, tags
+
+    def settings(self, caller: Caller, name: str) -> tuple[DomainRecord, dict[str, str]]:
+        """The domain and its tags, without :meth:`get`'s stats (which read every profile
+        and object: seconds in a domain of millions)."""
+        with self.database.read() as conn:
+            record = require_domain(conn, caller, name)
+            tags = self.tags.get_tags(conn, caller, arns.domain_arn(caller, name))
+        return record, tags
+
+    def profile_count(self, caller: Caller, name: str) -> int:
+        """How many profiles the domain has, from the profiles' primary key alone."""
+        with self.database.read() as conn:
+            record = require_domain(conn, caller, name)
+            return profile_repo.count_profiles(conn, record.id)
 
     def _object_stats(self, conn: Connection, domain_id: int) -> tuple[int, int, int]:
         """(objects, their bytes, extra metered profiles); profile objects add to these."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from openprofiles.clock import Clock
 from openprofiles.context import Caller
-from openprofiles.errors import invalid
+from openprofiles.errors import invalid, not_found
 from openprofiles.quotas import quota as quota_limit
 from openprofiles.services.auto_merge import Candidate, plan_merges
 from openprofiles.services.domains import require_domain
@@ -73,6 +73,14 @@ class MatchService:
                 params={"domain_id": record.id, "job_id": shown.job_id},
             )
         return MatchPage(repo.as_rows(rows), next_token, shown.generated_at, shown.count)
+
+    def dismiss(self, caller: Caller, domain: str, match_id: str) -> None:
+        """Take a group out of the domain's matches (a reviewer judged its profiles not to
+        be one person): GetMatches no longer lists it; a later job may find it again."""
+        with self.database.write() as conn:
+            record = require_domain(conn, caller, domain)
+            if repo.remove_group(conn, record.id, match_id) == 0:
+                raise not_found(f"Match group {match_id} does not exist in domain {domain}.")
 
     def preview(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 from playwright.sync_api import expect
 
+from tests.integration.test_integration_flows import KMS, make_domain, run
 from tests.support.browser import (
     CONSOLE,
     chromium,
@@ -21,7 +23,9 @@ from tests.support.browser import (
     require_chromium,
     sign_in,
 )
-from tests.support.live_server import LiveServer
+from tests.support.databases import BACKENDS, require_backend, temporary_database_url
+from tests.support.live_server import LiveServer, running_server
+from tests.support.s3 import moto_s3, s3_client
 
 DOMAIN = "console-shop"
 OTHER_DOMAIN = "second-accounts-domain"
@@ -55,10 +59,28 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def server(module_server: tuple[LiveServer, str]) -> LiveServer:
+def s3_endpoint() -> Iterator[str]:
+    with moto_s3() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str
+) -> Iterator[LiveServer]:
+    """One server per backend, reading S3 (for integrations) from moto's server."""
+    backend: str = request.param
+    require_backend(backend)
+    tmp = tmp_path_factory.mktemp(backend)
+    env = {"OPENPROFILES_S3_ENDPOINT_URL": s3_endpoint}
+    with temporary_database_url(backend, tmp) as url, running_server(url, tmp / "data", env) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def server(live: LiveServer) -> LiveServer:
     """The module's server with a domain of two profiles (one from 25 orders) for ``test``
     and a domain of the second account."""
-    live, _url = module_server
     client = live.client()
     client.create_domain(DomainName=DOMAIN, DefaultExpirationDays=30)
     client.put_profile_object_type(DomainName=DOMAIN, ObjectTypeName="Order", **ORDER_TYPE)
@@ -337,3 +359,154 @@ def test_a_region_is_part_of_the_session(server: LiveServer, page: Any) -> None:
     page.get_by_label("Region").fill("not a region")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("not a region this server serves")
+
+
+def test_long_lists_page(server: LiveServer, page: Any) -> None:
+    client = server.client()
+    name = "console-many"
+    client.create_domain(DomainName=name, DefaultExpirationDays=30)
+    for i in range(23):
+        client.create_profile(DomainName=name, FirstName=f"P{i:02}", AccountNumber="ACME")
+    sign_in(page, server.endpoint)
+    page.goto(f"{server.endpoint}{CONSOLE}/domains/{name}/search?key=_account&value=ACME")
+    results = page.get_by_role("table", name="Profiles found")
+    assert results.locator("tbody tr").count() == 20
+    first_page = set(results.locator("tbody tr td:nth-child(2)").all_inner_texts())
+    page.get_by_role("link", name="Next page").click()
+    page.wait_for_url("**next=**")
+    rest = set(page.get_by_role("table", name="Profiles found").locator("tbody tr td:nth-child(2)")
+               .all_inner_texts())  # fmt: skip
+    assert len(rest) == 3 and not rest & first_page
+    assert first_page | rest == {f"P{i:02}" for i in range(23)}
+    expect(page.get_by_role("link", name="Next page")).to_have_count(0)
+    page.get_by_role("link", name="First page").click()
+    expect(page.get_by_role("table", name="Profiles found").locator("tbody tr")).to_have_count(20)
+
+
+def test_compare_merge_with_a_chosen_value_and_undo(server: LiveServer, page: Any) -> None:
+    client = server.client()
+    name = "console-merge"
+    client.create_domain(DomainName=name, DefaultExpirationDays=30)
+    kate = client.create_profile(
+        DomainName=name, FirstName="Kate", LastName="Bell", EmailAddress="kate@example.com"
+    )["ProfileId"]
+    katherine = client.create_profile(
+        DomainName=name, FirstName="Katherine", LastName="Bell", PhoneNumber="+12065550199"
+    )["ProfileId"]
+    sign_in(page, server.endpoint)
+    page.goto(f"{server.endpoint}{CONSOLE}/domains/{name}/profiles/{kate}")
+    expect(page.get_by_text("This profile has not been merged with another.")).to_be_visible()
+    page.get_by_label("Compare with profile id").fill(katherine)
+    page.get_by_role("button", name="Compare").click()
+
+    table = page.get_by_role("table", name="The profiles side by side")
+    expect(table.locator("tr.agrees", has_text="LastName")).to_have_count(1)
+    expect(table.locator("tr.fills", has_text="PhoneNumber")).to_have_count(1)
+    expect(table.locator("tr.differs", has_text="FirstName")).to_have_count(1)
+    page.get_by_label("FirstName from profile 2: Katherine").check()
+    page.get_by_role("button", name="Merge into the main profile").click()
+
+    page.wait_for_url(f"**/profiles/{kate}?merged=*")
+    fields = page.get_by_role("table", name="The profile's fields").inner_text()
+    assert "Katherine" in fields and "+12065550199" in fields and "kate@example.com" in fields
+    history = page.locator("ol.history").inner_text()
+    assert "MergeProfiles" in history and katherine in history
+    found = client.search_profiles(DomainName=name, KeyName="_phone", Values=["+12065550199"])
+    assert [p["ProfileId"] for p in found["Items"]] == [kate]
+    with page.expect_response(re.compile(katherine)) as gone:
+        page.goto(f"{server.endpoint}{CONSOLE}/domains/{name}/profiles/{katherine}")
+    assert gone.value.status == 404
+    page.get_by_role("link", name=kate).click()  # "was merged into" the main profile
+    page.wait_for_url(f"**/profiles/{kate}**")
+
+    page.goto(f"{server.endpoint}{CONSOLE}/domains/{name}/profiles/{kate}")
+    page.get_by_role("button", name="Undo this merge").click()
+    expect(page.get_by_text("undone")).to_have_count(2)  # the notice and the entry
+    fields = page.get_by_role("table", name="The profile's fields").inner_text()
+    assert "Kate" in fields and "Katherine" not in fields
+    back = client.search_profiles(DomainName=name, KeyName="_phone", Values=["+12065550199"])
+    assert [p["ProfileId"] for p in back["Items"]] == [katherine]
+
+
+def test_integration_runs_are_listed(server: LiveServer, s3_endpoint: str, page: Any) -> None:
+    cp = server.client()
+    name = make_domain(cp)
+    s3 = s3_client(s3_endpoint)
+    bucket = "console-" + name.lower()
+    s3.create_bucket(Bucket=bucket)
+    lines = [{"id": "1", "email": "ann@example.com"}, {"id": "2", "email": "bo@example.com"}, {}]
+    body = "".join(json.dumps(r) + "\n" for r in lines).encode()
+    s3.put_object(Bucket=bucket, Key="in/contacts.jsonl", Body=body)
+    uri = cp.put_integration(
+        DomainName=name,
+        ObjectTypeName="contacts",
+        FlowDefinition={
+            "FlowName": "contacts-from-s3",
+            "KmsArn": KMS,
+            "SourceFlowConfig": {"ConnectorType": "S3", "SourceConnectorProperties": {
+                "S3": {"BucketName": bucket, "BucketPrefix": "in/"}}},
+            "Tasks": [{"TaskType": "Filter", "SourceFields": ["id", "email"],
+                       "ConnectorOperator": {"S3": "PROJECTION"}}],
+            "TriggerConfig": {"TriggerType": "OnDemand"},
+        },
+    )["Uri"]  # fmt: skip
+    answered = run(server, name, uri)
+    sign_in(page, server.endpoint)
+    page.goto(f"{server.endpoint}{CONSOLE}/domains/{name}/integrations")
+    expect(page.get_by_role("table", name="Integrations")).to_contain_text(uri)
+    row = page.get_by_role("table", name="Runs, newest first").locator("tbody tr").first
+    expect(row).to_contain_text(answered["Status"])
+    cells = row.locator("td").all_inner_texts()
+    assert cells[6:8] == [str(answered["RecordsRead"]), str(answered["RecordsIngested"])]
+    assert cells[8].split()[0] == str(answered["RecordsRejected"])
+
+
+def test_review_a_match_merge_it_and_dismiss_another(server: LiveServer, page: Any) -> None:
+    cp = server.client()
+    name = "console-review"
+    cp.create_domain(DomainName=name, DefaultExpirationDays=30, Matching={"Enabled": True})
+    people = [
+        ("Jon", "Smith", "jon.smith@example.com", "+12065550111", "12 Pine St"),
+        ("Jonathan", "Smith", "jon.smith@example.com", "+12065550111", "12 Pine St"),
+        ("Mia", "Wong", "mia.wong@example.com", "+12065550122", "3 Oak Ave"),
+        ("Mia", "Wong", "mia.wong@example.com", "+12065550122", "3 Oak Ave"),
+    ]
+    ids = [
+        cp.create_profile(DomainName=name, FirstName=first, LastName=last, EmailAddress=email,
+                          PhoneNumber=phone, Address={"Address1": street, "City": "Seattle"})
+        ["ProfileId"]
+        for first, last, email, phone, street in people
+    ]  # fmt: skip
+    sign_in(page, server.endpoint)
+    page.goto(f"{server.endpoint}{CONSOLE}/domains/{name}/jobs")
+    page.get_by_role("button", name="Run a job now").click()
+    expect(page.get_by_role("status")).to_contain_text("queued")
+    deadline = time.time() + 180
+    while "COMPLETED" not in page.get_by_role("table", name="Jobs, newest first").inner_text():
+        assert time.time() < deadline, "the job did not complete"
+        time.sleep(1)
+        page.reload()
+    page.get_by_role("link", name="Review the matches").click()
+    groups = page.locator("ol.groups > li")
+    expect(groups).to_have_count(2)
+    jon = groups.filter(has_text="Jonathan")
+    assert "Confidence" in jon.inner_text()
+    jon.get_by_role("link", name="Review side by side").click()
+    table = page.get_by_role("table", name="The profiles side by side")
+    expect(table.locator("tr.differs", has_text="FirstName")).to_have_count(1)
+    expect(table.locator("tr.agrees", has_text="EmailAddress")).to_have_count(1)
+    page.get_by_label("FirstName from profile 2: Jonathan").check()
+    page.get_by_role("button", name="Merge into the main profile").click()
+    page.wait_for_url("**merged=**")
+    assert "Jonathan" in page.get_by_role("table", name="The profile's fields").inner_text()
+    found = cp.search_profiles(DomainName=name, KeyName="_email", Values=["jon.smith@example.com"])
+    assert len(found["Items"]) == 1  # the two are one profile now
+
+    page.goto(f"{server.endpoint}{CONSOLE}/domains/{name}/matches")
+    expect(page.locator("ol.groups > li", has_text="resolved")).to_have_count(1)
+    mia = page.locator("ol.groups > li", has_text="Mia")
+    mia.get_by_role("button", name=re.compile("^Dismiss")).click()
+    expect(page.get_by_role("status")).to_contain_text("dismissed")
+    expect(page.locator("ol.groups > li", has_text="Mia")).to_have_count(0)
+    listed = cp.get_matches(DomainName=name)["Matches"]
+    assert all(ids[2] not in m["ProfileIds"] for m in listed)

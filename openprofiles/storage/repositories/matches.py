@@ -306,3 +306,11 @@ def realtime_members(
         )
     )
     return {mid: set(json.loads(ids)) for mid, ids in rows}
+
+
+def remove_group(conn: Connection, domain_id: int, match_id: str) -> int:
+    """Delete one match group of the domain (the console's dismiss); how many rows went."""
+    result = conn.execute(
+        delete(matches).where(matches.c.domain_id == domain_id, matches.c.match_id == match_id)
+    )
+    return int(result.rowcount or 0)

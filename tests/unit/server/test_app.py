@@ -150,6 +150,9 @@ def test_mounted_app_gets_its_prefix(tmp_path: Path) -> None:
     app.mount("/_openprofiles/plugin", console)
     client = Client(app)
     assert client.get("/_openprofiles/plugin/x").text == "/_openprofiles/plugin/x"
+    # Counted beside the API's requests, named by its prefix.
+    metrics = client.get("/_openprofiles/metrics").text
+    assert 'operation="plugin",status="200"' in metrics
     with pytest.raises(ValueError):
         app.mount("/console", console)
 
