@@ -10,7 +10,7 @@ probability equals what Splink's ``predict`` gives the same pair with the same m
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
@@ -54,6 +54,21 @@ class RealtimeScorer:
     """Scores pairs with one model; build it once per model and reuse it for every record."""
 
     model: MatchModel
+    # per comparison, its levels' conditions beside their m/u (None: no evidence), worked out
+    # once so that scoring a pair is only the conditions and a product
+    _plan: tuple[tuple[tuple[tuple[Condition, ...], float | None], ...], ...] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        plan = tuple(
+            tuple(
+                (level.conditions, None if weights is None else weights[0] / weights[1])
+                for level, weights in zip(spec.levels, self.model.levels(spec), strict=True)
+            )
+            for spec in COMPARISONS
+        )
+        object.__setattr__(self, "_plan", plan)
 
     @classmethod
     def from_json(cls, model: Mapping[str, Any]) -> RealtimeScorer:
@@ -63,10 +78,12 @@ class RealtimeScorer:
     def bayes_factor(self, left: NormalisedRecord, right: NormalisedRecord) -> float:
         """Odds of a match over the prior odds: the product of each comparison's m/u."""
         factor = 1.0
-        for spec in COMPARISONS:
-            weights = self.model.levels(spec)[level_index(spec, left, right)]
-            if weights is not None:
-                factor *= weights[0] / weights[1]
+        for levels in self._plan:
+            for conditions, ratio in levels:
+                if all(_holds(condition, left, right) for condition in conditions):
+                    if ratio is not None:
+                        factor *= ratio
+                    break
         return factor
 
     def probability(self, left: NormalisedRecord, right: NormalisedRecord) -> float:

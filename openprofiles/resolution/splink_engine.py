@@ -46,6 +46,7 @@ EM_BLOCKS: tuple[tuple[str, ...], ...] = (
     ("first_name", "last_name", "birth_date"),
     ("email",),
     ("postcode", "birth_date"),
+    ("account_number",),
 )
 EM_MIN_PAIRS = 50
 """An EM block pairing fewer records than this is skipped."""
@@ -213,39 +214,31 @@ class SplinkEngine(ABC):
     def _groups(
         self, linker: Any, predictions: Any, clusters: Any, threshold: float
     ) -> list[MatchGroup]:
-        members = linker.misc.query_sql(  # a SplinkDataFrame
-            f"""
-            SELECT cluster_id, unique_id FROM {clusters.physical_name}
-            WHERE cluster_id IN (
-                SELECT cluster_id FROM {clusters.physical_name}
-                GROUP BY cluster_id HAVING count(*) > 1
-            )
-            """,
-        )
-        cluster_of = dict(zip(*_columns(members, "unique_id", "cluster_id"), strict=True))
+        # One query (each one is a job on Spark): the pairs at or above the threshold with both
+        # ends in one cluster. A cluster of two or more is a connected component of such
+        # pairs, so its members are exactly the ends of its pairs.
         pairs = linker.misc.query_sql(  # a SplinkDataFrame
             f"""
-            SELECT unique_id_l, unique_id_r, match_probability FROM {predictions.physical_name}
-            WHERE match_probability >= {float(threshold)!r}
+            SELECT p.unique_id_l, p.unique_id_r, p.match_probability, l.cluster_id
+            FROM {predictions.physical_name} AS p
+            JOIN {clusters.physical_name} AS l ON p.unique_id_l = l.unique_id
+            JOIN {clusters.physical_name} AS r ON p.unique_id_r = r.unique_id
+            WHERE p.match_probability >= {float(threshold)!r} AND l.cluster_id = r.cluster_id
             """,
         )
         by_cluster: dict[Any, list[ScoredPair]] = defaultdict(list)
-        for left, right, probability in zip(
-            *_columns(pairs, "unique_id_l", "unique_id_r", "match_probability"), strict=True
-        ):
-            cluster = cluster_of.get(left)
-            if cluster is not None and cluster_of.get(right) == cluster:
-                by_cluster[cluster].append(ScoredPair(str(left), str(right), float(probability)))
-        ids: dict[Any, list[str]] = defaultdict(list)
-        for unique_id, cluster in cluster_of.items():
-            ids[cluster].append(str(unique_id))
+        columns = _columns(pairs, "unique_id_l", "unique_id_r", "match_probability", "cluster_id")
+        for left, right, probability, cluster in zip(*columns, strict=True):
+            by_cluster[cluster].append(ScoredPair(str(left), str(right), float(probability)))
         groups = [
             MatchGroup(
-                profile_ids=tuple(sorted(ids[cluster])),
+                profile_ids=tuple(
+                    sorted({pair.left_id for pair in scored} | {pair.right_id for pair in scored})
+                ),
                 confidence=min(pair.probability for pair in scored),
                 pairs=tuple(sorted(scored, key=lambda pair: (pair.left_id, pair.right_id))),
             )
-            for cluster, scored in by_cluster.items()
+            for scored in by_cluster.values()
         ]
         return sorted(groups, key=lambda group: group.profile_ids)
 

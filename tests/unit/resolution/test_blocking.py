@@ -47,3 +47,39 @@ def test_last_name_and_postcode_pair_records_without_email_or_phone() -> None:
     one = _record("a", LastName="Núñez", Address={"PostalCode": "98101"})
     other = _record("b", LastName="NUNEZ", Address={"PostalCode": " 98101 "})
     assert set(match_keys(one)) & set(match_keys(other)) == {"last_name_postcode:nunez|98101"}
+
+
+def test_records_share_a_key_exactly_when_a_splink_rule_pairs_them() -> None:
+    import itertools
+    from collections import defaultdict
+
+    import pyarrow as pa
+    from splink import DuckDBAPI, Linker
+
+    from bench.resolution_customers import generate
+    from openprofiles.resolution.model import default_model
+    from openprofiles.resolution.splink_engine import column_values, rows_columns, splink_settings
+
+    records = [normalise_document(pid, doc, "US") for pid, _, doc in generate(800, seed=4)]
+    table = pa.table(
+        {column: pa.array(column_values(records, column), pa.string()) for column in rows_columns()}
+    )
+    linker = Linker(DuckDBAPI().register(table), splink_settings(default_model()), log_level=None)
+    scored = linker.inference.predict().as_pyarrow_table()
+    splink_pairs = {
+        tuple(sorted(pair))
+        for pair in zip(
+            scored.column("unique_id_l").to_pylist(),
+            scored.column("unique_id_r").to_pylist(),
+            strict=True,
+        )
+    }
+    by_key: dict[str, list[str]] = defaultdict(list)
+    for record in records:
+        for key in match_keys(record):
+            by_key[key].append(record.unique_id)
+    key_pairs = {
+        tuple(sorted(pair)) for ids in by_key.values() for pair in itertools.combinations(ids, 2)
+    }
+    assert len(splink_pairs) > 300
+    assert key_pairs == splink_pairs
