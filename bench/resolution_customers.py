@@ -306,11 +306,18 @@ def _birth(rng: random.Random) -> tuple[int, int, int]:
     return rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
 
 
+_TAKEN: set[str] = set()  # an address belongs to one person (reset by generate)
+
+
 def _email(rng: random.Random, first: str, last: str) -> str:
     ascii_name = "".join(ch for ch in f"{first}.{last}".lower() if ch.isascii() and ch != "'")
     # short numbers, as people pick them: distinct people often differ by one character
     suffix = str(rng.randint(1, 99)) if rng.random() < 0.7 else ""
-    return f"{ascii_name}{suffix}@{rng.choice(DOMAINS)}"
+    email = f"{ascii_name}{suffix}@{rng.choice(DOMAINS)}"
+    while email in _TAKEN:
+        email = f"{ascii_name}{rng.randint(1, 9999)}@{rng.choice(DOMAINS)}"
+    _TAKEN.add(email)
+    return email
 
 
 def _people(rng: random.Random, count: int) -> list[Person]:
@@ -486,6 +493,7 @@ def _profile(rng: random.Random, person: Person, duplicate: bool) -> dict[str, A
 def generate(profiles: int, seed: int = 7) -> Iterator[tuple[str, int, dict[str, Any]]]:
     """``(profile_id, person_id, document)`` for about ``profiles`` profiles."""
     rng = random.Random(seed)
+    _TAKEN.clear()
     people = _people(rng, max(1, int(profiles / 1.6)))
     emitted = 0
     for person in people:

@@ -26,6 +26,7 @@ import argparse
 import itertools
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -264,7 +265,8 @@ def bench_quality(dataset: Dataset) -> list[Score]:
 def scale_child(profiles: int) -> None:
     """Runs in a child process, so that its peak memory is the engine's alone."""
     records = [ResolutionRecord(pid, doc) for pid, _, doc in generate(profiles, seed=9)]
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    baseline = before.ru_maxrss
     stages: dict[str, float] = {}
     start = time.perf_counter()
 
@@ -273,11 +275,15 @@ def scale_child(profiles: int) -> None:
 
     groups = get_engine("duckdb").resolve(records, ResolutionSettings(), progress)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    peak = after.ru_maxrss
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     print(
         json.dumps(
             {
                 "seconds": seconds,
+                "cpu_seconds": cpu,
+                "load": os.getloadavg()[0],
                 "preprocessing": stages.get("FIND_MATCHING", 0.0),
                 "groups": len(groups),
                 "peak_mib": peak / 1024,
@@ -322,7 +328,8 @@ def main() -> None:
         result = bench_scale(args.scale)
         print(
             f"engine alone on {args.scale:,} generated profiles: {result['seconds']:.1f} s "
-            f"({result['preprocessing']:.1f} s normalising), {result['groups']:,} groups, "
+            f"({result['preprocessing']:.1f} s normalising; {result['cpu_seconds']:.1f} s CPU, "
+            f"machine load {result['load']:.1f} on 2 cores), {result['groups']:,} groups, "
             f"peak memory {result['peak_mib']:,.0f} MiB "
             f"({result['input_mib']:,.0f} MiB before the engine started)"
         )

@@ -71,6 +71,8 @@ class Settings:
     # Where integrations' S3 sources are read and identity resolution jobs export their
     # matches (Matching.ExportingConfig): any S3-compatible endpoint; None: AWS's.
     s3_endpoint_url: str | None = None
+    # A JSON file of connector profiles for SaaS sources (docs/integrations.md).
+    connector_profiles: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -175,7 +175,7 @@ def check_data_dir(settings: Settings) -> Finding:
 
 
 def check_s3(settings: Settings) -> Finding:
-    endpoint = os.environ.get(S3_ENDPOINT_ENV) or settings.extra.get("s3_endpoint_url")
+    endpoint = settings.s3_endpoint_url  # OPENPROFILES_S3_ENDPOINT_URL, as the integrations read it
     if not endpoint:
         return Finding("s3", True, f"not configured ({S3_ENDPOINT_ENV} is not set)")
     import botocore.session

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -100,14 +101,32 @@ def _check(account: str, endpoint_url: str | None, data_dir: Any, database_url: 
         raise click.UsageError("--data-dir and --database-url are for local runs")
 
 
+def _progress_bar(stack: ExitStack) -> Callable[[str, int], None]:
+    """A tqdm bar of records read, naming the source file under way."""
+    from tqdm import tqdm
+
+    bar = tqdm(unit=" records", dynamic_ncols=True, mininterval=0.5, file=sys.stderr)
+    stack.callback(bar.close)
+
+    def advance(key: str, read: int) -> None:
+        if bar.postfix != key:
+            bar.set_postfix_str(key, refresh=False)
+        bar.update(read)
+
+    return advance
+
+
 @integrations_command.command("run")
 @_options
 @click.option("--uri", required=True, help="The integration's Uri.")
+@click.option("--progress/--no-progress", default=True,
+              help="Progress bar on stderr (local runs).")  # fmt: skip
 def run_command(
     domain: str, data_dir: Path | None, database_url: str | None, endpoint_url: str | None,
-    account: str, region: str, uri: str,
+    account: str, region: str, uri: str, progress: bool,
 ) -> None:  # fmt: skip
-    """Run the integration's flow now and print the run. Exit status 1 when it failed."""
+    """Run the integration's flow now and print the run (its counts: the summary). Exit status
+    1 when it failed. A local run shows its progress on stderr, records read by source file."""
     from openprofiles.errors import ServiceError
 
     _check(account, endpoint_url, data_dir, database_url)
@@ -130,6 +149,8 @@ def run_command(
             services.flows.bulk = bulk
             services.flows.batch_size = DEFAULT_BATCH
             stack.enter_context(quiet_gc())
+            if progress:
+                services.flows.on_batch = _progress_bar(stack)
             try:
                 run = services.flows.run(Caller(account, region), domain, uri, "OnDemand")
             except ServiceError as exc:

@@ -77,7 +77,6 @@ def resolve_command(
     from openprofiles.services.jobs import FROM_CLI
     from openprofiles.storage.database import Database
     from openprofiles.worker.export import S3Exporter
-    from openprofiles.worker.realtime import RealtimeMatcher
     from openprofiles.worker.resolution_jobs import JobRunner
 
     if data_dir is not None and database_url is not None:
@@ -106,7 +105,6 @@ def resolve_command(
             database,
             services.clock,
             exporter=S3Exporter(settings.s3_endpoint_url),
-            index=RealtimeMatcher(database, services.clock).index,
         )
         bar = _StageBar() if progress else None
         try:

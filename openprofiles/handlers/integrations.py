@@ -98,3 +98,13 @@ def list_integration_runs(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     if token:
         out["NextToken"] = token
     return out
+
+
+def post_contact_records(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``POST /_openprofiles/connect/contact-records`` with ``{"InstanceArn": ...,
+    "ContactRecords": [...]}``: ingest Amazon Connect contact records into the domains whose
+    integration names that instance. See docs/integrations.md."""
+    domains = ctx.services.contact_records.ingest(
+        ctx.caller, params.get("InstanceArn"), params.get("ContactRecords")
+    )
+    return {"Domains": domains}

@@ -134,10 +134,6 @@ def _needed(member: str) -> str:
 
 
 def _check_schedule(path: str, scheduled: dict[str, Any]) -> None:
-    try:
-        parse_expression(scheduled["ScheduleExpression"], scheduled.get("Timezone"))
-    except ValueError as exc:
-        raise invalid(f"{path}.ScheduleExpression: {exc}") from None
     if scheduled.get("Timezone"):
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -148,6 +144,10 @@ def _check_schedule(path: str, scheduled: dict[str, Any]) -> None:
                 f"{path}.Timezone: {scheduled['Timezone']!r} is not a time zone name such as "
                 "America/New_York"
             ) from None
+    try:
+        parse_expression(scheduled["ScheduleExpression"], scheduled.get("Timezone"))
+    except ValueError as exc:
+        raise invalid(f"{path}.ScheduleExpression: {exc}") from None
     start, end = scheduled.get("ScheduleStartTime"), scheduled.get("ScheduleEndTime")
     if start is not None and end is not None and end <= start:
         raise invalid(f"{path}.ScheduleEndTime: must be later than ScheduleStartTime")

@@ -38,7 +38,6 @@ BLOCKING_RULES: Final = (
     BlockingRule("account_number", ("account_number",)),
     BlockingRule("first_name_postcode", ("first_name", "postcode")),
     BlockingRule("city_birth_date", ("city", "birth_date")),
-    BlockingRule("city_last_name", ("city", "last_name")),
 )
 
 # Rules sure enough to count matches for the prior (probability that two records match).

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from openprofiles.resolution.splink_engine import SplinkEngine, rows_columns
+from openprofiles.resolution.normalise import NormalisedRecord
+from openprofiles.resolution.splink_engine import SplinkEngine, column_values, rows_columns
 
 
 class DuckDBEngine(SplinkEngine):
@@ -15,11 +16,13 @@ class DuckDBEngine(SplinkEngine):
 
         return DuckDBAPI()
 
-    def _register(self, database: Any, rows: list[dict[str, str | None]]) -> Any:
+    def _register(self, database: Any, records: list[NormalisedRecord]) -> Any:
         import pyarrow as pa
 
-        columns = rows_columns()
         table = pa.table(
-            {column: pa.array([row[column] for row in rows], pa.string()) for column in columns}
+            {
+                column: pa.array(column_values(records, column), pa.string())
+                for column in rows_columns()
+            }
         )
         return database.register(table)

@@ -18,7 +18,7 @@ from openprofiles.config import Settings
 from openprofiles.protocol.gateway import Gateway, service_of
 from openprofiles.protocol.http import HttpRequest, HttpResponse
 from openprofiles.server.extensions import Extensions
-from openprofiles.server.metrics import CONTENT_TYPE, Metrics, timed_job
+from openprofiles.server.metrics import CONTENT_TYPE, Metrics, observe_job, timed_job
 from openprofiles.worker.expiry import INTERVAL_SECONDS, ExpiryWorker
 from openprofiles.worker.integrations import FlowScheduler
 
@@ -95,6 +95,9 @@ class App:
         self._database = Database.open(self.settings.effective_database_url)
         services = Services(self._database, self.settings, self.clock)
         services.objects.on_ingest = self.metrics.count_ingest
+        services.flows.on_run_end = lambda seconds, status: observe_job(
+            "integration", seconds, status.lower()
+        )
         self.gateway = Gateway(
             services, self.settings.credential_map, self.clock, regions=self.settings.region_list
         )
@@ -118,6 +121,8 @@ class App:
         self.job_worker.start()
 
     def stop(self) -> None:
+        if self.gateway is not None:
+            self.gateway.services.flows.stop_runs()  # a scheduled run too, before the join below
         if self.job_worker is not None:
             self.job_worker.stop()
             self.job_worker = None
@@ -266,9 +271,17 @@ def _job_worker(services: Any, every: float | None, realtime: Any) -> Any:
         services.database,
         services.clock,
         exporter=S3Exporter(services.settings.s3_endpoint_url),
-        index=realtime.index,
     )
-    return JobWorker(services.database, services.clock, runner, every or JOBS_EVERY)
+    runner.on_job_end = lambda seconds, status: observe_job(
+        "identity_resolution", seconds, "interrupted" if status == "PENDING" else status.lower()
+    )
+    return JobWorker(
+        services.database,
+        services.clock,
+        runner,
+        every or JOBS_EVERY,
+        after_job=realtime.index_domain,
+    )
 
 
 def _service_label(request: HttpRequest) -> str:

@@ -37,7 +37,11 @@ _MEMBERS = re.compile(r"\b(" + "|".join(_SENT_NAMES) + r")\b")
 
 def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
     from openprofiles.handlers.identity_resolution import start_identity_resolution_job
-    from openprofiles.handlers.integrations import list_integration_runs, run_integration
+    from openprofiles.handlers.integrations import (
+        list_integration_runs,
+        post_contact_records,
+        run_integration,
+    )
     from openprofiles.handlers.merges import get_merge, list_merges, undo_merge
     from openprofiles.handlers.objects import list_dead_letters
 
@@ -71,6 +75,12 @@ def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
             re.compile(r"^/_openprofiles/domains/(?P<DomainName>[^/]+)/integrations/runs/?$"),
             "ListIntegrationRuns",
             list_integration_runs,
+        ),
+        (
+            "POST",
+            re.compile(r"^/_openprofiles/connect/contact-records/?$"),
+            "PutContactRecords",
+            post_contact_records,
         ),
     ]
 

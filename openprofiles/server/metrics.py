@@ -35,8 +35,11 @@ Process-wide, for background work:
   ``kind`` names the sort of job (a few fixed words, never a domain or a job id) and
   ``status`` how it ended (``succeeded``, ``failed``, ``cancelled``, ...). The buckets reach
   an hour, since jobs take from seconds to tens of minutes. :func:`timed_job` wraps a
-  callable so that each call is recorded; the server's purge of expired objects is kind
-  ``expiry``.
+  callable so that each call is recorded. The server records its purge of expired objects
+  as kind ``expiry``, each integration run as ``integration`` (status ``completed`` or
+  ``failed``, told by the flow runner's ``on_run_end``) and each identity-resolution job as
+  ``identity_resolution`` (``completed``, ``partial_success``, ``failed`` or ``interrupted``,
+  told by the job runner's ``on_job_end``).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from openprofiles.clock import Clock, SystemClock
 from openprofiles.config import Settings
 from openprofiles.context import Caller
 from openprofiles.services.b2bi_profiles import B2biProfileService, profile_arn_exists
+from openprofiles.services.contact_records import ContactRecordService
 from openprofiles.services.dead_letters import DeadLetterService
 from openprofiles.services.domains import DomainService
 from openprofiles.services.export import ExportService
@@ -61,7 +62,9 @@ class Services:
             self.objects,
             self.object_types,
             settings.s3_endpoint_url,
+            settings.connector_profiles,
         )
+        self.contact_records = ContactRecordService(database, self.clock, self.objects)
         self.search.expand_values = self.object_types.search_values
         self.export = ExportService(database, self.clock)
         self.tags.register("profile", _profile_resource_exists)

@@ -1,10 +1,11 @@
 """Flow runs: an integration's source read, its Tasks applied and every record sent through the
 ingestion engine with the integration's object type; each run recorded.
 
-Nothing is taken twice. Each source item (an S3 object: key and ETag) has a row saying how
-many of its records are stored; it is written in the same transaction as the records of each
-batch, so after a crash the next run goes on from the record after the last stored batch, and a
-taken item is skipped (DataPullMode Complete takes every item again). A run interrupted by a
+Nothing is taken twice. Each S3 object (key and ETag) has a row saying how many of its records
+are stored, and a SaaS source a watermark (the latest incremental-field value stored, and the
+ids stored at it); either is written in the same transaction as the records of each batch, so
+after a crash the next run goes on from the record after the last stored batch, and a taken
+object is skipped (DataPullMode Complete takes everything again). A run interrupted by a
 crash stays RUNNING in the database until the server starts again, which marks it FAILED and
 starts a run that takes up where it stopped (trigger ``Resume``).
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ from openprofiles.clock import Clock
 from openprofiles.context import Caller
 from openprofiles.errors import ServiceError, conflict, invalid, not_found
 from openprofiles.integrations.flow import Flow, check_flow
+from openprofiles.integrations.profiles import ConnectorProfile, load_profiles
 from openprofiles.integrations.s3 import S3Source, SourceItem, SourceUnreachable, records_of
 from openprofiles.integrations.tasks import FlowTerminated, Rejected, TaskPlan
 from openprofiles.quotas import quota
@@ -54,6 +57,10 @@ FAILED: Final = "FAILED"
 # Records per write transaction of a run inside the server: each holds SQLite's writer while
 # it is written, so requests wait at most that long. The CLI's runs use the bulk import's.
 SERVER_BATCH: Final = 2000
+STOPPED: Final = (
+    "stopped: the server shut down during this run; what it stored stays stored, and the next "
+    "run takes up after the last stored record"
+)
 INTERRUPTED: Final = (
     "interrupted: the server stopped during this run; what it stored stays stored, and the "
     "next run takes up after the last stored record"
@@ -95,17 +102,19 @@ class _Progress:
 
 @dataclass
 class _Batch:
-    records: list[Record] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    parsed: list[dict[str, Any]] = field(default_factory=list)
-    originals: list[Any] = field(default_factory=list)
+    """Records read and transformed, to be stored in one write transaction."""
+
+    texts: list[str] = field(default_factory=list)  # the objects to store, as JSON
+    parsed: list[dict[str, Any]] = field(default_factory=list)  # the same, parsed
+    originals: list[int] = field(default_factory=list)  # each object's line in its source
     rejected: list[tuple[Any, str]] = field(default_factory=list)  # (record's source, reason)
     filtered: int = 0
     read: int = 0
     last_line: int = 0
 
 
-Connector = Callable[[Flow, Caller], S3Source]
+class RunStopped(Exception):
+    """The server is shutting down: the run ends before its next batch."""
 
 
 class FlowRunner:
@@ -117,6 +126,7 @@ class FlowRunner:
         objects: ObjectService,
         object_types: ObjectTypeService,
         s3_endpoint_url: str | None,
+        connector_profiles: str | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
@@ -124,11 +134,17 @@ class FlowRunner:
         self.objects = objects
         self.object_types = object_types
         self.s3_endpoint_url = s3_endpoint_url
+        self.profiles = load_profiles(connector_profiles)
         self.bulk: Any = None  # the CLI's BulkWrites, when it runs a flow locally
         self.batch_size = SERVER_BATCH
         self._background: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._pending: list[Future[RunRecord]] = []
+        self._stopping = threading.Event()
+        # Told (seconds, status) as each run ends, e.g. the server's job-duration metrics.
+        self.on_run_end: Callable[[float, str], None] | None = None
+        # Told (source item's key, records read) after each batch, e.g. a CLI's progress bar.
+        self.on_batch: Callable[[str, int], None] | None = None
 
     # --- starting runs ---------------------------------------------------------------------------
     def run(self, caller: Caller, domain: str, uri: str, trigger: str = "OnDemand") -> RunRecord:
@@ -155,7 +171,14 @@ class FlowRunner:
         for future in pending:
             future.exception(timeout)
 
+    def stop_runs(self) -> None:
+        """Have the runs under way end after their current batch (each FAILED, to be taken up
+        by the next run)."""
+        self._stopping.set()
+
     def close(self) -> None:
+        """Stop the runs under way (:meth:`stop_runs`) and wait for them."""
+        self._stopping.set()
         with self._lock:
             executor, self._background = self._background, None
         if executor is not None:
@@ -179,6 +202,7 @@ class FlowRunner:
                     f"Uri: integration {uri} has no object type to ingest into "
                     f"({record.object_type_name or 'ObjectTypeNames'}); runs need ObjectTypeName"
                 )
+            repo.lock(conn, record.id)
             under_way = repo.running(conn, record.id)
             if under_way:
                 raise conflict(
@@ -202,10 +226,12 @@ class FlowRunner:
             if owner is None:
                 continue
             account, region, domain = owner
+            if record.next_run_at is None:
+                continue
             with self.database.write() as conn:
-                repo.set_next_run(
-                    conn, record.id, next_scheduled_run(record.definition, now), record.state
-                )
+                following = next_scheduled_run(record.definition, now)
+                if not repo.claim_next_run(conn, record.id, record.next_run_at, following):
+                    continue  # another server on this database took this time
             try:
                 started.append(self.run(Caller(account, region), domain, record.uri, "Scheduled"))
             except ServiceError as exc:
@@ -260,6 +286,7 @@ class FlowRunner:
         self, caller: Caller, domain: str, record: IntegrationRecord, flow: Flow, run: RunRecord
     ) -> RunRecord:
         status, message = COMPLETED, None
+        started = time.perf_counter()
         try:
             self._pull(caller, domain, record, flow, run)
         except SourceUnreachable as exc:
@@ -268,6 +295,8 @@ class FlowRunner:
             status, message = FAILED, str(exc)
         except ImportStopped as exc:
             status, message = FAILED, f"records could not be stored: {exc}"
+        except RunStopped:
+            status, message = FAILED, STOPPED
         except InputError as exc:
             status, message = FAILED, f"a source file cannot be read: {exc}"
         except Exception as exc:  # the run must end recorded, whatever went wrong
@@ -277,15 +306,11 @@ class FlowRunner:
             repo.finish_run(conn, run.id, status, message, self.clock.now())
             ended = repo.find_run(conn, run.id)
         assert ended is not None
+        if self.on_run_end is not None:
+            self.on_run_end(time.perf_counter() - started, status)
         return ended
 
-    def _source(self, flow: Flow, caller: Caller) -> S3Source:
-        if flow.connector_type != "S3":
-            raise SourceUnreachable(
-                f"the {flow.connector_type} connector needs a connector profile "
-                f"({flow.connector_profile or 'none named'}), and none is configured on this "
-                "server"
-            )
+    def _s3(self, flow: Flow, caller: Caller) -> S3Source:
         return S3Source(
             self.s3_endpoint_url,
             caller.region,
@@ -293,17 +318,32 @@ class FlowRunner:
             flow.source.get("BucketPrefix") or "",
         )
 
+    def _profile(self, flow: Flow, caller: Caller) -> ConnectorProfile:
+        name = flow.connector_profile
+        profile = self.profiles.get(name or "")
+        if profile is None or profile.account not in (None, caller.account):
+            raise SourceUnreachable(
+                f"the {flow.connector_type} source needs a connector profile: "
+                f"ConnectorProfileName {name or '(none given)'} is not configured on this "
+                "server (OPENPROFILES_CONNECTOR_PROFILES)"
+            )
+        if profile.connector_type != flow.connector_type:
+            raise SourceUnreachable(
+                f"connector profile {name} is for {profile.connector_type}, not "
+                f"{flow.connector_type}"
+            )
+        return profile
+
     def _pull(
         self, caller: Caller, domain: str, record: IntegrationRecord, flow: Flow, run: RunRecord
     ) -> None:
-        source = self._source(flow, caller)
-        items = source.items()
         with self.database.read() as conn:
             taken = repo.taken(conn, record.id)
             domain_id = require_domain(conn, caller, domain).id
             first = not repo.has_earlier_run(conn, record.id, run.id)
+            current = repo.find_by_id(conn, record.id)
         first_from = None
-        # FirstExecutionFrom bounds the first run only: S3 objects modified before it are left.
+        # FirstExecutionFrom bounds the first run only.
         if first and flow.scheduled and flow.scheduled.get("FirstExecutionFrom"):
             first_from = datetime.fromtimestamp(float(flow.scheduled["FirstExecutionFrom"]), UTC)
         plan = TaskPlan(flow.tasks)
@@ -313,7 +353,40 @@ class FlowRunner:
         )  # fmt: skip
         sink.check()
         pending: list[Sent] = []
-        for item in items:
+
+        def store(batch: _Batch, label: str, checkpoint: Callable[[Connection], None]) -> None:
+            nonlocal pending
+            if self._stopping.is_set():
+                raise RunStopped
+            within = self._within(domain_id, record, run, label, batch, checkpoint)
+            if not batch.texts:  # every record filtered or rejected: only the counts
+                with self.database.write() as conn:
+                    within(conn, [], [])
+                return
+            pending = self._settle(pending, sink.put_many(batch.texts, batch.parsed, within))
+
+        if flow.connector_type == "S3":
+            self._pull_s3(flow, caller, record, run, plan, taken, first_from, store)
+        elif flow.connector_type in SAAS_SOURCES:
+            state = current.state if current is not None else {}
+            self._pull_saas(flow, caller, record, plan, state, first_from, store)
+        else:
+            self._profile(flow, caller)
+            raise SourceUnreachable(
+                f"the {flow.connector_type} connector is not built yet; S3, "
+                f"{', '.join(SAAS_SOURCES)} are"
+            )
+        self._settle(pending, None)
+        for sent in pending:
+            sent.outcomes()
+
+    def _pull_s3(
+        self, flow: Flow, caller: Caller, record: IntegrationRecord, run: RunRecord,
+        plan: TaskPlan, taken: dict[tuple[str, str], tuple[int, bool]],
+        first_from: datetime | None, store: _Store,
+    ) -> None:  # fmt: skip
+        source = self._s3(flow, caller)
+        for item in source.items():
             done, complete = taken.get((item.key, item.version), (0, False))
             if flow.complete_pulls and complete:
                 done, complete = 0, False
@@ -321,21 +394,71 @@ class FlowRunner:
                 continue
             progress = _Progress(item, done)
             for batch in self._batches(source, progress, plan):
-                within = self._within(domain_id, record, run, progress, batch, False)
-                if not batch.texts:  # every record filtered or rejected: only the counts
-                    with self.database.write() as conn:
-                        within(conn, [], [])
-                    continue
-                pending = self._settle(pending, sink.put_many(batch.texts, batch.parsed, within))
+
+                def checkpoint(
+                    conn: Connection, batch: _Batch = batch, progress: _Progress = progress
+                ) -> None:
+                    item = progress.item
+                    repo.advance_item(
+                        conn, record.id, item.key, item.version, batch.last_line, False,
+                        run.id, self.clock.now(),
+                    )  # fmt: skip
+                    progress.last_line = batch.last_line
+
+                store(batch, item.key, checkpoint)
+                if self.on_batch is not None:
+                    self.on_batch(item.key, batch.read)
             # The item's end: marked taken whole (with any rejections of its last records).
             with self.database.write() as conn:
                 last = max(progress.done, progress.last_line)
                 repo.advance_item(
                     conn, record.id, item.key, item.version, last, True, run.id, self.clock.now()
                 )
-        self._settle(pending, None)
-        for sent in pending:
-            sent.outcomes()
+
+    def _pull_saas(
+        self, flow: Flow, caller: Caller, record: IntegrationRecord, plan: TaskPlan,
+        state: dict[str, Any], first_from: datetime | None, store: _Store,
+    ) -> None:  # fmt: skip
+        """The Object's records from the watermark on, the watermark (the latest incremental
+        field's value stored, and the ids stored at it) moved with each batch."""
+        source = _saas_source(flow.connector_type, self._profile(flow, caller))
+        fields = plan.projected
+        if fields is None and flow.connector_type != "Zendesk":
+            raise SourceUnreachable(
+                f"a {flow.connector_type} flow needs a Filter PROJECTION task naming the fields "
+                "to query"
+            )
+        stamp = flow.datetime_field or source.default_stamp
+        watermark: str | None = None if flow.complete_pulls else state.get("watermark")
+        seen = set(state.get("at_watermark", [])) if watermark else set()
+        since: str | datetime | None = watermark or first_from
+        label = str(flow.source["Object"])
+        batch, line = _Batch(), 0
+        mark: dict[str, Any] = {"watermark": watermark, "at_watermark": sorted(seen)}
+
+        def flush(batch: _Batch) -> None:
+            snapshot = dict(mark)
+
+            def checkpoint(conn: Connection) -> None:
+                repo.set_state(conn, record.id, {**state, **snapshot})
+
+            store(batch, label, checkpoint)
+
+        for found in source.query(label, fields or [], stamp, since):
+            value, ident = found.get(stamp), str(found.get(source.id_field))
+            if watermark is not None and value == watermark and ident in seen:
+                continue  # stored by an earlier run
+            line += 1
+            _take(batch, plan, line, found, json.dumps(found, ensure_ascii=False), None)
+            if isinstance(value, str) and (mark["watermark"] is None or value >= mark["watermark"]):
+                if value != mark["watermark"]:
+                    mark["watermark"], mark["at_watermark"] = value, []
+                mark["at_watermark"] = [*mark["at_watermark"], ident]
+            if batch.read >= self.batch_size:
+                flush(batch)
+                batch = _Batch()
+        if batch.read:
+            flush(batch)
 
     @staticmethod
     def _settle(pending: list[Sent], new: Sent | None) -> list[Sent]:
@@ -352,26 +475,7 @@ class FlowRunner:
             for rec in _guarded(records_of(progress.item.key, stream), source, progress.item):
                 if rec.line <= progress.done:
                     continue
-                batch.read += 1
-                batch.last_line = rec.line
-                if rec.text is None:
-                    batch.rejected.append((rec.source, f"line {rec.line}: {rec.error}"))
-                else:
-                    try:
-                        out = plan.apply(rec.source)
-                    except Rejected as exc:
-                        batch.rejected.append((rec.source, f"line {rec.line}: {exc}"))
-                        out = None
-                    else:
-                        if out is None:
-                            batch.filtered += 1
-                    if out is not None:
-                        text = (
-                            rec.text if out is rec.source else json.dumps(out, ensure_ascii=False)
-                        )
-                        batch.texts.append(text)
-                        batch.parsed.append(out)
-                        batch.originals.append(rec.line)
+                _take(batch, plan, rec.line, rec.source, rec.text, rec.error)
                 if batch.read >= self.batch_size:
                     yield batch
                     batch = _Batch()
@@ -381,14 +485,14 @@ class FlowRunner:
             stream.close()
 
     def _within(
-        self, domain_id: int, record: IntegrationRecord, run: RunRecord, progress: _Progress,
-        batch: _Batch, complete: bool,
+        self, domain_id: int, record: IntegrationRecord, run: RunRecord, label: str,
+        batch: _Batch, checkpoint: Callable[[Connection], None],
     ) -> WithinBatch:  # fmt: skip
         """What a batch writes in its own transaction: its rejections as dead letters, the
-        run's counts and the item's progress."""
+        run's counts and the source's progress (``checkpoint``)."""
         now = self.clock.now()
         object_type = record.object_type_name or ""
-        prefix = f"integration {record.uri}, run {run.id}, {progress.item.key}"
+        prefix = f"integration {record.uri}, run {run.id}, {label}"
 
         def write(
             conn: Connection,
@@ -399,13 +503,13 @@ class FlowRunner:
             reasons: list[str] = []
             rows = []
             for source, reason in batch.rejected:
-                reasons.append(f"{progress.item.key} {reason}")
+                reasons.append(f"{label} {reason}")
                 rows.append(_letter(domain_id, object_type, source, f"{prefix} {reason}", now))
             ingested = 0
             for text, line, result in zip(batch.texts, batch.originals, results, strict=True):
                 if isinstance(result, ServiceError):
                     reason = f"line {line}: {result.message}"
-                    reasons.append(f"{progress.item.key} {reason}")
+                    reasons.append(f"{label} {reason}")
                     if text not in letters:
                         rows.append(
                             _letter(domain_id, object_type, text, f"{prefix} {reason}", now)
@@ -416,13 +520,58 @@ class FlowRunner:
             repo.add_counts(
                 conn, run.id, batch.read, ingested, len(reasons), batch.filtered, reasons
             )
-            repo.advance_item(
-                conn, record.id, progress.item.key, progress.item.version, batch.last_line,
-                complete, run.id, now,
-            )  # fmt: skip
-            progress.last_line = batch.last_line
+            checkpoint(conn)
 
         return write
+
+
+SAAS_SOURCES: Final = ("Salesforce", "Zendesk", "Servicenow", "Marketo")
+
+
+def _saas_source(connector_type: str, profile: ConnectorProfile) -> Any:
+    """The source of a SaaS connector: ``query(object, fields, stamp_field, since)`` yields its
+    records from ``since`` on; ``default_stamp`` and ``id_field`` name its fields."""
+    if connector_type == "Salesforce":
+        from openprofiles.integrations.salesforce import SalesforceSource
+
+        return SalesforceSource(profile)
+    if connector_type == "Zendesk":
+        from openprofiles.integrations.zendesk import ZendeskSource
+
+        return ZendeskSource(profile)
+    if connector_type == "Marketo":
+        from openprofiles.integrations.marketo import MarketoSource
+
+        return MarketoSource(profile)
+    from openprofiles.integrations.servicenow import ServiceNowSource
+
+    return ServiceNowSource(profile)
+
+
+_Store = Callable[[_Batch, str, Callable[[Connection], None]], None]
+
+
+def _take(
+    batch: _Batch, plan: TaskPlan, line: int, source: Any, text: str | None, error: str | None
+) -> None:
+    """One record read: its Tasks applied, into the batch as an object, a rejection or a
+    filtered record."""
+    batch.read += 1
+    batch.last_line = line
+    if text is None:
+        batch.rejected.append((source, f"line {line}: {error}"))
+        return
+    try:
+        out = plan.apply(source)
+    except Rejected as exc:
+        batch.rejected.append((source, f"line {line}: {exc}"))
+        return
+    if out is None:
+        batch.filtered += 1
+        return
+    batch.texts.append(text if out is source else json.dumps(out, ensure_ascii=False))
+    batch.parsed.append(out)
+    batch.originals.append(line)
 
 
 def _letter(

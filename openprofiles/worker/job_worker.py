@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from openprofiles.clock import Clock
 from openprofiles.storage.database import Database
@@ -26,11 +27,14 @@ class JobWorker:
         clock: Clock,
         runner: JobRunner,
         interval: float = INTERVAL_SECONDS,
+        after_job: Callable[[int], None] | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
         self.runner = runner
         self.interval = interval
+        # Given the domain of each job that stored matches (the real-time matcher indexes it).
+        self.after_job = after_job
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -65,8 +69,18 @@ class JobWorker:
             for job_id in pending:
                 if self._stop.is_set():
                     break
-                if self.runner.run(job_id) is not None:
-                    ran += 1
+                job = self.runner.run(job_id)
+                if job is None:
+                    continue
+                ran += 1
+                if self.after_job is not None and job.status in (
+                    repo.COMPLETED,
+                    repo.PARTIAL_SUCCESS,
+                ):
+                    try:
+                        self.after_job(job.domain_id)
+                    except Exception:
+                        log.exception("after job %s", job_id)
         return ran
 
     def _run(self) -> None:

@@ -15,7 +15,6 @@ profile's real-time group (storage/repositories/matches.py), replacing its earli
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import queue
@@ -25,7 +24,11 @@ from datetime import datetime
 from typing import Any
 
 from openprofiles.clock import Clock
+from openprofiles.resolution.blocking import match_keys
 from openprofiles.resolution.engine import ResolutionSettings
+from openprofiles.resolution.model import default_model
+from openprofiles.resolution.normalise import NormalisedRecord, normalise_document
+from openprofiles.resolution.realtime import RealtimeScorer
 from openprofiles.storage.database import Database
 from openprofiles.storage.repositories import domains as domain_repo
 from openprofiles.storage.repositories import jobs as job_repo
@@ -45,31 +48,28 @@ def realtime_match_id(domain_id: int, profile_id: str) -> str:
 
 
 class _Engine:
-    """The engine's real-time pieces: normalising, blocking keys, the scorer and its default
-    model (openprofiles/resolution)."""
+    """The engine's real-time pieces (openprofiles/resolution): normalising, blocking keys, and
+    a scorer per model, the last one built kept."""
 
     def __init__(self) -> None:
-        self.normalise: Any = importlib.import_module("openprofiles.resolution.normalise")
-        self.blocking: Any = importlib.import_module("openprofiles.resolution.blocking")
-        self.realtime: Any = importlib.import_module("openprofiles.resolution.realtime")
-        self.model: Any = importlib.import_module("openprofiles.resolution.model")
-        self._scorers: dict[str, Any] = {}
+        self._scorers: dict[str, RealtimeScorer] = {}
 
-    def record(self, profile_id: str, document: Mapping[str, Any], region: str) -> Any:
-        return self.normalise.normalise_document(profile_id, document, region)
+    def record(self, profile_id: str, document: Mapping[str, Any], region: str) -> NormalisedRecord:
+        return normalise_document(profile_id, document, region)
 
-    def keys(self, record: Any) -> list[str]:
-        return list(self.blocking.match_keys(record))
+    def keys(self, record: NormalisedRecord) -> list[str]:
+        return match_keys(record)
 
-    def scorer(self, trained: Mapping[str, Any] | None) -> Any:
+    def scorer(self, trained: Mapping[str, Any] | None) -> RealtimeScorer:
         text = "" if trained is None else json.dumps(trained, sort_keys=True)
         scorer = self._scorers.get(text)
         if scorer is None:
-            if trained is None:
-                scorer = self.realtime.RealtimeScorer(self.model.default_model())
-            else:
-                scorer = self.realtime.RealtimeScorer.from_json(trained)
-            self._scorers = {text: scorer}  # one domain's model at a time is kept
+            scorer = (
+                RealtimeScorer(default_model())
+                if trained is None
+                else RealtimeScorer.from_json(trained)
+            )
+            self._scorers = {text: scorer}
         return scorer
 
 
@@ -126,9 +126,21 @@ class RealtimeMatcher:
             if item is None:
                 return
 
+    def index_domain(self, domain_id: int, page_size: int = 5000) -> None:
+        """Store the keys of the domain's profiles that have none (those written before
+        Matching was enabled, or by a command-line import): the server does it after each
+        job, so the job's own time does not include it."""
+        after = ""
+        while True:
+            with self.database.read() as conn:
+                page = match_repo.profile_page(conn, domain_id, after, page_size)
+            if not page:
+                return
+            self.index(domain_id, page)
+            after = page[-1][0]
+
     def index(self, domain_id: int, page: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
-        """Store the keys of those profiles of ``page`` (id, document) that have none: a job
-        reading a domain indexes the profiles written before Matching was enabled."""
+        """Store the keys of those profiles of ``page`` (id, document) that have none."""
         if self._engine is None:
             self._engine = _Engine()
         engine = self._engine
@@ -163,17 +175,15 @@ class RealtimeMatcher:
         records = {pid: engine.record(pid, doc, region) for pid, doc in documents.items()}
         keys = {pid: engine.keys(record) for pid, record in records.items()}
         gone = [pid for pid in profile_ids if pid not in documents]
-        with self.database.write() as conn:
-            key_repo.replace(conn, domain_id, keys)
-            key_repo.forget(conn, domain_id, gone)
-            now = self.clock.now()
-            for pid in gone:
-                match_repo.upsert_realtime(
-                    conn, domain_id, realtime_match_id(domain_id, pid), [], 0.0, now
-                )
+        # Candidates: the stored profiles sharing a key, and the batch's own profiles that do
+        # (their keys are written with the groups, in one transaction).
+        by_key: dict[str, list[str]] = {}
+        for pid, values in keys.items():
+            for key in values:
+                by_key.setdefault(key, []).append(pid)
         with self.database.read() as conn:
             found = {
-                pid: key_repo.candidates(conn, domain_id, keys[pid], CANDIDATES_PER_PROFILE + 1)
+                pid: key_repo.candidates(conn, domain_id, keys[pid], CANDIDATES_PER_PROFILE)
                 for pid in records
             }
             wanted = {c for ids in found.values() for c in ids} - set(records)
@@ -184,23 +194,29 @@ class RealtimeMatcher:
         threshold = self.settings.match_threshold
         groups: dict[str, tuple[list[str], float]] = {}
         for pid, record in records.items():
-            candidates = [pool[c] for c in found[pid] if c != pid and c in pool]
+            near = dict.fromkeys([*found[pid], *(q for k in keys[pid] for q in by_key[k])])
+            candidates = [pool[c] for c in near if c != pid and c in pool]
             pairs = scorer.score(record, candidates, threshold)
             members = [pid, *(pair.right_id for pair in pairs)]
             confidence = min((pair.probability for pair in pairs), default=0.0)
             groups[pid] = (members, confidence)
         written = 0
         with self.database.write() as conn:
+            key_repo.replace(conn, domain_id, keys)
+            key_repo.forget(conn, domain_id, gone)
             now = changed_at
+            for pid in gone:
+                match_repo.upsert_realtime(
+                    conn, domain_id, realtime_match_id(domain_id, pid), [], 0.0, now
+                )
             latest = job_repo.latest_read(conn, domain_id)
             if latest is not None and changed_at <= latest:
-                return 0
+                groups = {}  # a job read these profiles after they changed: its groups hold them
             for pid, (members, confidence) in groups.items():
                 # A member's own group that this one holds whole says nothing more: one group
                 # for A and B, not one from each side.
-                theirs = {realtime_match_id(domain_id, m): m for m in members[1:]}
-                held = match_repo.realtime_members(conn, domain_id, list(theirs))
-                for match_id, group in held.items():
+                theirs = [realtime_match_id(domain_id, m) for m in members[1:]]
+                for match_id, group in match_repo.realtime_members(conn, domain_id, theirs).items():
                     if group <= set(members):
                         match_repo.upsert_realtime(conn, domain_id, match_id, [], 0.0, now)
                 match_repo.upsert_realtime(

@@ -17,7 +17,6 @@ stopping cleanly puts its job back to PENDING at once.
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -25,13 +24,14 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from openprofiles.clock import Clock
+from openprofiles.resolution import get_engine
 from openprofiles.resolution.engine import (
     Engine,
     MatchGroup,
@@ -63,8 +63,6 @@ MERGE_BATCH = 200
 MESSAGE_MAX = 2048
 
 MergeIn = Callable[..., Any]
-# Given each page of profiles a job reads: the real-time matcher's candidate index.
-Indexer = Callable[[int, Sequence[tuple[str, Mapping[str, Any]]]], None]
 
 
 class Exporter(Protocol):
@@ -86,13 +84,8 @@ def runner_name() -> str:
 
 
 def default_engine() -> Engine:
-    """The DuckDB engine from openprofiles.resolution (``get_engine``)."""
-    module: Any = importlib.import_module("openprofiles.resolution")
-    get_engine = getattr(module, "get_engine", None)
-    if get_engine is None:
-        raise RuntimeError("no identity resolution engine is installed (resolution.get_engine)")
-    engine: Engine = get_engine("duckdb")
-    return engine
+    """The default engine (Splink on DuckDB)."""
+    return get_engine()
 
 
 def default_merge() -> MergeIn | None:
@@ -127,7 +120,6 @@ class JobRunner:
         exporter: Exporter | None = None,
         runner: str | None = None,
         settings: ResolutionSettings | None = None,
-        index: Indexer | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
@@ -136,14 +128,23 @@ class JobRunner:
         self.exporter = exporter
         self.runner = runner or runner_name()
         self.settings = settings or ResolutionSettings()
-        self.index = index
         self.stop = threading.Event()
+        # Told (seconds, status as it ended: COMPLETED, PARTIAL_SUCCESS, FAILED, or PENDING
+        # when interrupted) after each job run, e.g. the server's job-duration metrics.
+        self.on_job_end: Callable[[float, str], None] | None = None
 
     def run(self, job_id: str, progress: Progress | None = None) -> JobRecord | None:
         """Claim and run a PENDING job; the job as it ended, None when another runner has it."""
         with self.database.write() as conn:
             if not repo.claim(conn, job_id, self.runner, int(time.time()), self.clock.now()):
                 return None
+        started = time.perf_counter()
+        ended = self._run_claimed(job_id, progress)
+        if self.on_job_end is not None and ended is not None:
+            self.on_job_end(time.perf_counter() - started, ended.status)
+        return ended
+
+    def _run_claimed(self, job_id: str, progress: Progress | None) -> JobRecord | None:
         with self._heartbeat(job_id):
             try:
                 self._execute(job_id, progress)
@@ -239,8 +240,6 @@ class JobRunner:
                 page = match_repo.profile_page(conn, run.domain.id, after, READ_BATCH)
             if not page:
                 return
-            if self.index is not None:
-                self.index(run.domain.id, page)
             for profile_id, document in page:
                 yield ResolutionRecord(profile_id, document)
             run.reviewed += len(page)

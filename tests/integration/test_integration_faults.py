@@ -145,6 +145,7 @@ def test_cli_run_and_runs_locally_and_through_the_server(
                      env=_env(s3_endpoint))  # fmt: skip
         assert local.returncode == 0, local.stderr
         assert json.loads(local.stdout)["RecordsIngested"] == 1
+        assert "1 records" in local.stderr and "b.csv" in local.stderr  # the progress bar
         listed = _cli("runs", "--domain", domain, "--uri", uri,
                       "--endpoint-url", server.endpoint, env={})  # fmt: skip
         assert listed.returncode == 0, listed.stderr
@@ -153,3 +154,27 @@ def test_cli_run_and_runs_locally_and_through_the_server(
         missing = _cli("run", "--domain", domain, "--uri", "nope",
                        "--endpoint-url", server.endpoint, env={})  # fmt: skip
         assert missing.returncode == 1 and "404" in missing.stderr
+
+
+def test_a_server_stopping_mid_run_ends_it_promptly_and_loses_nothing(
+    database_url: str, tmp_path: Path, s3_endpoint: str
+) -> None:
+    s3 = s3_client(s3_endpoint)
+    bucket = make_bucket(s3)
+    records = [{"id": str(i)} for i in range(RECORDS)]
+    s3.put_object(Bucket=bucket, Key="big.jsonl", Body=jsonl(records))
+    data = tmp_path / "data"
+    with running_server(database_url, data, _env(s3_endpoint)) as server:
+        cp = server.client()
+        domain = make_domain(cp)
+        uri = put_flow(cp, domain, s3_flow(bucket, "", [projection("id")]))
+        run(server, domain, uri, Wait=False)
+        _wait_for(lambda: runs(server, domain)["Items"][0]["RecordsIngested"])
+        started = time.time()
+        assert server.stop() == 0
+        assert time.time() - started < 20
+    with running_server(database_url, data, _env(s3_endpoint)) as server:
+        [stopped] = runs(server, domain)["Items"]
+        assert stopped["Status"] == "FAILED" and stopped["Message"].startswith("stopped"), stopped
+        rest = run(server, domain, uri)
+        assert stopped["RecordsIngested"] + rest["RecordsIngested"] == RECORDS, rest

@@ -289,3 +289,55 @@ def test_unknown_domain_is_a_404(live_server: LiveServer) -> None:
     with pytest.raises(ClientError) as err:
         cp.put_integration(DomainName="nosuchdomain", Uri="s3://x/y", ObjectTypeName="contacts")
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_the_domains_integration_quota(live_server: LiveServer) -> None:
+    from openprofiles.quotas import quota
+
+    cp = live_server.client()
+    domain = _domain(cp)
+    limit = quota("integrations_per_domain")
+    for i in range(limit):
+        cp.put_integration(DomainName=domain, Uri=f"s3://q/{i}", ObjectTypeName="contacts")
+    with pytest.raises(ClientError) as err:
+        cp.put_integration(DomainName=domain, Uri="s3://q/one-more", ObjectTypeName="contacts")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert f"quota of {limit} integrations" in err.value.response["Error"]["Message"]
+    # Putting an existing one again is an update, not one more.
+    cp.put_integration(DomainName=domain, Uri="s3://q/0", ObjectTypeName="contacts")
+    cp.delete_integration(DomainName=domain, Uri="s3://q/0")
+    cp.put_integration(DomainName=domain, Uri="s3://q/one-more", ObjectTypeName="contacts")
+
+
+def _scheduled(**scheduled: Any) -> dict[str, Any]:
+    return flow(
+        "scheduled-" + uuid.uuid4().hex[:6],
+        TriggerConfig={"TriggerType": "Scheduled",
+                       "TriggerProperties": {"Scheduled": scheduled}},
+    )  # fmt: skip
+
+
+def test_scheduled_triggers_through_the_wire(live_server: LiveServer) -> None:
+    from datetime import UTC, datetime
+
+    cp = live_server.client()
+    domain = _domain(cp)
+    start, end = datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 6, 1, tzinfo=UTC)
+    definition = _scheduled(
+        ScheduleExpression="cron(0 6 ? * MON-FRI *)", DataPullMode="Incremental",
+        ScheduleStartTime=start, ScheduleEndTime=end, Timezone="Europe/Paris",
+        ScheduleOffset=300, FirstExecutionFrom=datetime(2026, 1, 1, tzinfo=UTC))  # fmt: skip
+    put = cp.put_integration(DomainName=domain, ObjectTypeName="contacts",
+                             FlowDefinition=definition)  # fmt: skip
+    assert put["Uri"].startswith("arn:aws:appflow:us-east-1:000000000000:flow/scheduled-")
+    for bad, named in [
+        ({"ScheduleExpression": "rate(1days)", "ScheduleStartTime": end,
+          "ScheduleEndTime": start}, "ScheduleEndTime"),
+        ({"ScheduleExpression": "rate(1days)", "Timezone": "Mars/Olympus"}, "Timezone"),
+        ({"ScheduleExpression": "cron(0 6 * * MON *)"}, "ScheduleExpression"),
+    ]:  # fmt: skip
+        with pytest.raises(ClientError) as err:
+            cp.put_integration(DomainName=domain, ObjectTypeName="contacts",
+                               FlowDefinition=_scheduled(**bad))  # fmt: skip
+        assert named in err.value.response["Error"]["Message"], err.value.response
+    assert len(cp.list_integrations(DomainName=domain)["Items"]) == 1

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.browser import console_session
 from tests.support.docs import json_blocks, same_shape
 from tests.support.live_server import LiveServer
 from tests.support.raw_client import call, signed_request
@@ -317,3 +318,16 @@ def test_listing_pages_and_filters_by_profile(
     assert status == 400 and "max-results" in bad["Message"]
     with pytest.raises(ClientError):
         cp.merge_profiles(DomainName=domain, MainProfileId=ids[0], ProfileIdsToBeMerged=[ids[1]])
+
+
+def test_the_console_profile_page_lists_the_profiles_merges(
+    live_server: LiveServer, cp: Any, domain: str
+) -> None:
+    main, other = _example(cp, domain)
+    answer = cp.merge_profiles(DomainName=domain, MainProfileId=main, ProfileIdsToBeMerged=[other])
+    merge_id = answer["Message"].rsplit(" ", 1)[1].rstrip(").")
+    client, _ = console_session(live_server.endpoint)
+    page = client.get(f"/domains/{domain}/profiles/{main}")
+    assert page.status_code == 200, page.text
+    assert f"{other} merged into {main} by MergeProfiles (merge {merge_id})" in page.text
+    assert "ana.silva@example.com" not in page.text.split('id="history"', 1)[1]  # no images

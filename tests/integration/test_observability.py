@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -93,3 +94,58 @@ def test_json_log_lines(tmp_path: Path) -> None:
     listed = [line for line in access if "op=ListDomains" in line["message"]]
     assert [line["request_id"] for line in listed] == [request_id]
     assert any("listening on" in line["message"] for line in lines)
+
+
+def test_integration_runs_are_timed_as_jobs(tmp_path: Path) -> None:
+    from tests.integration.test_integration_flows import (
+        jsonl,
+        make_bucket,
+        make_domain,
+        projection,
+        put_flow,
+        run,
+        s3_flow,
+    )
+    from tests.support.s3 import moto_s3, s3_client
+
+    data = tmp_path / "data"
+    with moto_s3() as endpoint:
+        env = {"OPENPROFILES_S3_ENDPOINT_URL": endpoint}
+        with running_server(f"sqlite:///{data / 'openprofiles.db'}", data, env) as server:
+            s3, cp = s3_client(endpoint), server.client()
+            domain, bucket = make_domain(cp), make_bucket(s3)
+            s3.put_object(Bucket=bucket, Key="in/a.jsonl", Body=jsonl([{"id": "1"}, {"id": "2"}]))
+            uri = put_flow(cp, domain, s3_flow(bucket, "in/", [projection("id")]))
+            assert run(server, domain, uri)["Status"] == "COMPLETED"
+            assert run(server, domain, uri)["Status"] == "COMPLETED"
+            s3.delete_object(Bucket=bucket, Key="in/a.jsonl")
+            s3.delete_bucket(Bucket=bucket)
+            failed = run(server, domain, uri, DataPullMode="Complete")
+            assert failed["Status"] == "FAILED", failed
+            text = _metrics(server)
+    name = "openprofiles_job_duration_seconds"
+    assert _value(text, f'{name}_count{{kind="integration",status="completed"}}') == 2
+    assert _value(text, f'{name}_count{{kind="integration",status="failed"}}') == 1
+    assert _value(text, f'{name}_sum{{kind="integration",status="completed"}}') > 0
+    assert _value(text, 'openprofiles_objects_ingested_total{profile="created"}') == 2
+
+
+def test_identity_resolution_jobs_are_timed_as_jobs(live_server: LiveServer) -> None:
+    from tests.integration.test_identity_resolution import start_job, wait_for_job
+
+    cp = live_server.client()
+    cp.create_domain(DomainName="people", DefaultExpirationDays=30, Matching={"Enabled": True})
+    for name in ("Ana", "Ana", "Wei"):
+        cp.create_profile(DomainName="people", FirstName=name, EmailAddress="ana@example.com")
+    status, started = start_job(live_server, "people")
+    assert status == 200, started
+    job = wait_for_job(cp, "people", started["JobId"])
+    name = "openprofiles_job_duration_seconds"
+    labels = f'kind="identity_resolution",status="{job["Status"].lower()}"'
+    # The job reads as ended a moment before its runner hands back and records the time.
+    deadline = time.monotonic() + 10
+    while f"{name}_count{{{labels}}}" not in (text := _metrics(live_server)):
+        assert time.monotonic() < deadline, text
+        time.sleep(0.05)
+    assert _value(text, f"{name}_count{{{labels}}}") == 1
+    assert _value(text, f"{name}_sum{{{labels}}}") > 0

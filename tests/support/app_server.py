@@ -3,7 +3,9 @@ days, such as expiry.
 
 ``running_app(database_url, data_dir, clock)`` serves openprofiles' ASGI app with uvicorn on a
 thread (a free port, the default ``test``/``test`` account), with ``clock`` as the server's
-clock. Expired objects are purged only when the test calls ``purge_expired()``. Inside the
+clock. Expired objects are purged only when the test calls ``purge_expired()``, and the
+identity resolution worker looks for due schedules only at start, when a job is started, and
+when the test calls ``app.job_worker.step()``. Inside the
 block, boto3 signs its requests at ``clock``'s time too: the server refuses a signature more
 than 15 minutes off its clock.
 
@@ -57,7 +59,7 @@ class AppServer:
 @contextmanager
 def running_app(database_url: str, data_dir: Path, clock: FixedClock) -> Iterator[AppServer]:
     settings = Settings(data_dir=data_dir, database_url=database_url)
-    app = App(settings, clock, purge_every=_NEVER)
+    app = App(settings, clock, purge_every=_NEVER, jobs_every=_NEVER)
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"

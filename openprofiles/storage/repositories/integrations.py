@@ -187,14 +187,25 @@ def due(conn: Connection, now: datetime) -> list[IntegrationRecord]:
     return [_integration(r) for r in rows]
 
 
-def set_next_run(
-    conn: Connection, integration_id: int, next_run_at: datetime | None, state: dict[str, Any]
-) -> None:
+def lock(conn: Connection, integration_id: int) -> None:
+    """Hold the integration's row until the transaction ends (PostgreSQL; SQLite has one
+    writer anyway), so two servers cannot start two runs of it at once."""
     conn.execute(
-        update(integrations)
-        .where(integrations.c.id == integration_id)
-        .values(next_run_at=next_run_at, state=json.dumps(state, sort_keys=True))
+        select(integrations.c.id).where(integrations.c.id == integration_id).with_for_update()
     )
+
+
+def claim_next_run(
+    conn: Connection, integration_id: int, seen: datetime, next_run_at: datetime | None
+) -> bool:
+    """Move the next run on from ``seen``, unless another server already did: whether this
+    call moved it (and so starts the run)."""
+    result = conn.execute(
+        update(integrations)
+        .where(integrations.c.id == integration_id, integrations.c.next_run_at == seen)
+        .values(next_run_at=next_run_at)
+    )
+    return bool(result.rowcount)
 
 
 def set_state(conn: Connection, integration_id: int, state: dict[str, Any]) -> None:

@@ -27,7 +27,15 @@ def replace(conn: Connection, domain_id: int, keys: Mapping[str, Sequence[str]])
         dict.fromkeys((domain_id, key, pid) for pid, values in keys.items() for key in values)
     )
     if rows:
-        insert_many(conn, match_keys, ("domain_id", "match_key", "profile_id"), rows)
+        # DO NOTHING: the real-time matcher and a job's indexing may give a profile its keys
+        # at the same moment; they are the same keys.
+        insert_many(
+            conn,
+            match_keys,
+            ("domain_id", "match_key", "profile_id"),
+            rows,
+            on_conflict="DO NOTHING",
+        )
 
 
 def forget(conn: Connection, domain_id: int, profile_ids: Sequence[str]) -> None:
@@ -40,16 +48,16 @@ def forget(conn: Connection, domain_id: int, profile_ids: Sequence[str]) -> None
 
 
 def candidates(conn: Connection, domain_id: int, keys: Sequence[str], limit: int) -> list[str]:
-    """Up to ``limit`` profiles holding any of ``keys``."""
+    """Up to ``limit`` profiles holding any of ``keys``, read through the primary key. Not
+    DISTINCT in SQL: SQLite then reads the whole domain by the profile index instead."""
     if not keys:
         return []
     query = (
         select(match_keys.c.profile_id)
         .where(match_keys.c.domain_id == domain_id, match_keys.c.match_key.in_(list(keys)))
-        .distinct()
-        .limit(limit)
+        .limit(limit * len(keys))
     )
-    return list(conn.scalars(query))
+    return list(dict.fromkeys(conn.scalars(query)))[:limit]
 
 
 def without_keys(conn: Connection, domain_id: int, profile_ids: Sequence[str]) -> set[str]:

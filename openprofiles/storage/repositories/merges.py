@@ -29,6 +29,17 @@ class MergeRow:
     created_at: datetime
     undone_at: datetime | None
 
+    def __str__(self) -> str:
+        """One line for people (the console's merge history): when, what, who, undone."""
+        merged = ", ".join(self.merged_profile_ids)
+        line = (
+            f"{self.created_at:%Y-%m-%d %H:%M:%S} UTC: {merged} merged into"
+            f" {self.main_profile_id} by {self.origin} (merge {self.id})"
+        )
+        if self.undone_at is not None:
+            line += f"; undone {self.undone_at:%Y-%m-%d %H:%M:%S} UTC"
+        return line
+
 
 def insert_merge(conn: Connection, merge: MergeRow) -> None:
     conn.execute(

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 
-from openprofiles import resolution
 from openprofiles.cli.main import cli
 from openprofiles.config import Settings
 from openprofiles.context import Caller
@@ -40,7 +38,6 @@ def test_a_domain_without_matching_is_a_usage_error(database_url: str) -> None:
     assert missing.exit_code == 2 and "nowhere does not exist" in missing.output
 
 
-@pytest.mark.skipif(not hasattr(resolution, "get_engine"), reason="no engine on this branch yet")
 def test_resolve_runs_a_job_and_prints_its_summary(database_url: str) -> None:
     database = Database.open(database_url)
     try:

@@ -8,7 +8,7 @@ import pytest
 
 from openprofiles.resolution import get_engine
 from openprofiles.resolution.engine import MatchGroup, ResolutionRecord, ResolutionSettings
-from openprofiles.resolution.model import MatchModel
+from openprofiles.resolution.model import MatchModel, default_model
 
 from .domain import LOOK_ALIKES, PLANTED, domain
 
@@ -82,3 +82,15 @@ def test_one_record_gives_no_groups() -> None:
 def test_an_unknown_engine_is_refused() -> None:
     with pytest.raises(ValueError, match="duckdb"):
         get_engine("oracle")
+
+
+def test_a_large_domain_estimates_its_own_parameters_and_still_finds_the_planted() -> None:
+    engine = get_engine("duckdb")
+    groups = engine.resolve(domain(filler=1200), ResolutionSettings())
+    assert engine.trained_model()["source"] == "estimated"
+    assert engine.trained_model()["comparisons"] != default_model().to_json()["comparisons"]
+    found = {group.profile_ids for group in groups}
+    for people in PLANTED:
+        assert tuple(sorted(people)) in found
+    for left, right in LOOK_ALIKES:
+        assert right not in _group_of(groups, left)

@@ -12,6 +12,9 @@ from .domain import domain
 pytest.importorskip("pyspark")
 
 
+# A JVM start and a few hundred small Spark jobs: about a minute on an idle 2-core machine,
+# several on a loaded one.
+@pytest.mark.timeout(900)
 def test_spark_and_duckdb_find_the_same_groups() -> None:
     records = domain()
     settings = ResolutionSettings()

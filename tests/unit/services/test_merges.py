@@ -323,3 +323,17 @@ def test_objects_arriving_during_a_merge_never_bring_the_merged_profile_back(
     assert _profile(services, caller, other) is None
     assert len(_objects(services, caller, main)) == 40
     _key_rows_match_profiles(services)
+
+
+def test_a_repeated_id_counts_once_and_a_deleted_main_cannot_be_unmerged(
+    services: Services, caller: Caller, domain: str
+) -> None:
+    main = services.profiles.create(caller, "d", {"FirstName": "Ana"})
+    other = services.profiles.create(caller, "d", {"LastName": "Silva"})
+    merge_id = services.merges.merge(caller, "d", main, [other, other], None)
+    assert services.merges.explain(caller, "d", merge_id).merged_profile_ids == [other]
+    services.profiles.delete(caller, "d", main)
+    with pytest.raises(ServiceError) as raised:
+        services.merges.undo(caller, "d", merge_id)
+    assert raised.value.kind == ErrorKind.CONFLICT and "deleted" in raised.value.message
+    assert _profile(services, caller, other) is None
