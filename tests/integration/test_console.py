@@ -451,6 +451,9 @@ def test_integration_runs_are_listed(server: LiveServer, s3_endpoint: str, page:
         },
     )["Uri"]  # fmt: skip
     answered = run(server, name, uri)
+    # moto keeps buckets per process, for every later test: leave none behind.
+    s3.delete_object(Bucket=bucket, Key="in/contacts.jsonl")
+    s3.delete_bucket(Bucket=bucket)
     sign_in(page, server.endpoint)
     page.goto(f"{server.endpoint}{CONSOLE}/domains/{name}/integrations")
     expect(page.get_by_role("table", name="Integrations")).to_contain_text(uri)
