@@ -193,11 +193,16 @@ class SplinkEngine(ABC):
 
         training = linker.training
         deterministic = [sql for rule in DETERMINISTIC_RULES for sql in rule_sql(rule)]
-        # No deterministic match at all leaves the shipped prior.
+        shipped = linker._settings_obj._probability_two_random_records_match
         with contextlib.suppress(Exception):
             training.estimate_probability_two_random_records_match(
                 deterministic, recall=DETERMINISTIC_RECALL
             )
+        # No deterministic match at all estimates a prior of 0 (and all of them, 1), whose match
+        # weight is infinite and fails Splink's predict step: the shipped prior stands then.
+        estimated = linker._settings_obj._probability_two_random_records_match
+        if not 0.0 < estimated < 1.0:
+            linker._settings_obj._probability_two_random_records_match = shipped
         training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=1)
         for columns in EM_BLOCKS:
             # A session on a block without pairs fails part way and leaves the linker without

@@ -94,3 +94,14 @@ def test_a_large_domain_estimates_its_own_parameters_and_still_finds_the_planted
         assert tuple(sorted(people)) in found
     for left, right in LOOK_ALIKES:
         assert right not in _group_of(groups, left)
+
+
+def test_a_large_domain_without_any_duplicate_finds_no_group() -> None:
+    # No pair agrees on a deterministic rule, so the prior cannot be estimated from the
+    # domain; the shipped one stands and the job still completes, with nothing grouped.
+    from tests.support.planted import people
+
+    records = [ResolutionRecord(f"{i:032x}", person) for i, person in enumerate(people(2000))]
+    engine = get_engine("duckdb")
+    assert engine.resolve(records, ResolutionSettings()) == []
+    assert 0.0 < engine.trained_model()["probability_two_random_records_match"] < 1.0
