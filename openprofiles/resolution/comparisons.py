@@ -59,6 +59,43 @@ class ComparisonSpec:
     name: str
     levels: tuple[LevelSpec, ...]
 
+    @property
+    def title(self) -> str:
+        """The comparison as a reviewer reads it: "first name", "contact"."""
+        return self.name.replace("_", " ")
+
+    def describe(self, level: LevelSpec) -> str:
+        """What holds for a pair in ``level``, for a reviewer: "exact match", "Jaro-Winkler
+        >= 0.88", "phone exact match and address Jaro-Winkler >= 0.9", "no data"."""
+        if level.is_null:
+            return "no data"
+        if not level.conditions:
+            return "different"
+        columns = {condition.column for condition in level.conditions}
+        if columns == {"name_low", "name_high"}:
+            # both records' names sorted: alike however each record orders them
+            return "swapped names, " + _similarity(level.conditions[0])
+        return " and ".join(
+            _similarity(condition)
+            if condition.column == self.name
+            else f"{condition.column.replace('_', ' ')} {_similarity(condition)}"
+            for condition in level.conditions
+        )
+
+
+def _similarity(condition: Condition) -> str:
+    if condition.kind == "exact":
+        return "exact match"
+    if condition.kind == "reversed":
+        assert condition.other is not None
+        return f"swapped with {condition.other.replace('_', ' ')}"
+    if condition.kind == "jaro_winkler":
+        return f"Jaro-Winkler \u2265 {condition.threshold:g}"
+    if condition.kind == "levenshtein":
+        edits = int(condition.threshold)
+        return f"within {edits} edit{'' if edits == 1 else 's'}"
+    return "missing"
+
 
 def _level(*conditions: Condition) -> LevelSpec:
     return LevelSpec(conditions)

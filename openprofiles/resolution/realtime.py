@@ -9,6 +9,7 @@ probability equals what Splink's ``predict`` gives the same pair with the same m
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,35 @@ def level_index(spec: ComparisonSpec, left: NormalisedRecord, right: NormalisedR
         if all(_holds(condition, left, right) for condition in level.conditions):
             return index
     raise AssertionError(f"comparison {spec.name} has no else level")
+
+
+@dataclass(frozen=True)
+class ComparisonOutcome:
+    """The level one comparison put a pair in, and what that level says about a match."""
+
+    name: str  # the comparison, as a reviewer reads it: "email", "contact"
+    level: str  # what held: "exact match", "Jaro-Winkler \u2265 0.88", "no data"
+    m: float | None  # P(level | same person); None for the null level
+    u: float | None  # P(level | different people)
+
+    @property
+    def weight(self) -> float:
+        """Match weight in bits, log2(m/u): positive supports a match; 0 without data."""
+        return 0.0 if self.m is None or self.u is None else math.log2(self.m / self.u)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a pair scored what it did: the prior's weight plus each comparison's is the
+    match's log-odds in bits, and ``probability`` is ``RealtimeScorer.probability``."""
+
+    prior_weight: float
+    outcomes: tuple[ComparisonOutcome, ...]
+    probability: float
+
+    @property
+    def weight(self) -> float:
+        return self.prior_weight + sum(outcome.weight for outcome in self.outcomes)
 
 
 @dataclass(frozen=True)
@@ -91,6 +121,19 @@ class RealtimeScorer:
         prior = self.model.probability_two_random_records_match
         odds = prior / (1.0 - prior) * self.bayes_factor(left, right)
         return odds / (1.0 + odds)
+
+    def explain(self, left: NormalisedRecord, right: NormalisedRecord) -> Explanation:
+        """Each comparison's level for this pair with its m, u and weight, and the prior."""
+        outcomes = []
+        for spec in COMPARISONS:
+            level = level_index(spec, left, right)
+            weights = self.model.levels(spec)[level]
+            m, u = (None, None) if weights is None else weights
+            outcomes.append(ComparisonOutcome(spec.title, spec.describe(spec.levels[level]), m, u))
+        prior = self.model.probability_two_random_records_match
+        return Explanation(
+            math.log2(prior / (1.0 - prior)), tuple(outcomes), self.probability(left, right)
+        )
 
     def score(
         self,
