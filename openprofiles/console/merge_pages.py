@@ -73,6 +73,7 @@ def compare(page: PageRequest) -> View:
     ids = _compared_ids(page.query.get("profile", []))
     found, missing = page.services.profiles.batch_get(page.caller, name, ids)
     documents = [{k: v for k, v in p.items() if k != "ProfileId"} for p in found]
+    explained = page.services.matches.explain(page.caller, name, [p["ProfileId"] for p in found])
     return View(
         "compare.html",
         {
@@ -80,6 +81,8 @@ def compare(page: PageRequest) -> View:
             "profiles": found,
             "missing": missing,
             "rows": field_rows(documents),
+            "explained": explained,
+            "numbers": {p["ProfileId"]: index for index, p in enumerate(found, start=1)},
             "match_id": page.arg("match"),
             "confidence": page.arg("confidence"),
         },

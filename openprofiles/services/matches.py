@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import combinations
 from typing import Any
 
 from openprofiles.clock import Clock
 from openprofiles.context import Caller
 from openprofiles.errors import invalid, not_found
 from openprofiles.quotas import quota as quota_limit
+from openprofiles.resolution.engine import ResolutionSettings
+from openprofiles.resolution.model import default_model
+from openprofiles.resolution.normalise import normalise_document
+from openprofiles.resolution.realtime import Explanation, RealtimeScorer
 from openprofiles.services.auto_merge import Candidate, plan_merges
 from openprofiles.services.domains import require_domain
 from openprofiles.services.matching import (
@@ -20,7 +25,9 @@ from openprofiles.services.matching import (
 )
 from openprofiles.storage.database import Database
 from openprofiles.storage.paging import Pager, request_scope
+from openprofiles.storage.repositories import match_keys as model_repo
 from openprofiles.storage.repositories import matches as repo
+from openprofiles.storage.repositories import profiles as profile_repo
 from openprofiles.storage.repositories.matches import MatchRow, ProfileFacts
 
 _PAGE = repo.page_query()
@@ -33,6 +40,15 @@ class MatchPage:
     next_token: str | None
     generated_at: datetime | None
     potential_matches: int
+
+
+@dataclass(frozen=True)
+class PairExplanation:
+    """Why the engine scores two profiles of a group as it does."""
+
+    left_id: str
+    right_id: str
+    explanation: Explanation
 
 
 @dataclass(frozen=True)
@@ -73,6 +89,30 @@ class MatchService:
                 params={"domain_id": record.id, "job_id": shown.job_id},
             )
         return MatchPage(repo.as_rows(rows), next_token, shown.generated_at, shown.count)
+
+    def explain(self, caller: Caller, domain: str, profile_ids: list[str]) -> list[PairExplanation]:
+        """Each pair of these profiles (those that still exist) scored now with the domain's
+        model: the one its last job trained, else the engine's shipped defaults. Nothing is
+        stored; a group found by an earlier job may have been scored with another model."""
+        with self.database.read() as conn:
+            record = require_domain(conn, caller, domain)
+            documents = profile_repo.get_documents(conn, record.id, profile_ids)
+            trained = model_repo.model(conn, record.id)
+        scorer = (
+            RealtimeScorer(default_model())
+            if trained is None
+            else RealtimeScorer.from_json(trained)
+        )
+        region = ResolutionSettings().default_region
+        records = [
+            normalise_document(pid, documents[pid], region)
+            for pid in profile_ids
+            if pid in documents
+        ]
+        return [
+            PairExplanation(left.unique_id, right.unique_id, scorer.explain(left, right))
+            for left, right in combinations(records, 2)
+        ]
 
     def dismiss(self, caller: Caller, domain: str, match_id: str) -> None:
         """Take a group out of the domain's matches (a reviewer judged its profiles not to

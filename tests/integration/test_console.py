@@ -498,6 +498,11 @@ def test_review_a_match_merge_it_and_dismiss_another(server: LiveServer, page: A
     table = page.get_by_role("table", name="The profiles side by side")
     expect(table.locator("tr.differs", has_text="FirstName")).to_have_count(1)
     expect(table.locator("tr.agrees", has_text="EmailAddress")).to_have_count(1)
+    why = page.get_by_role("table", name="Why these profiles matched")
+    email = why.get_by_role("row").filter(has=page.get_by_role("rowheader", name="email"))
+    cells = email.get_by_role("cell").all_inner_texts()
+    assert cells[0] == "exact match" and cells[2] == "for a match", cells
+    assert re.fullmatch(r"\+\d+\.\d\d", cells[1]) and float(cells[1]) > 0, cells
     page.get_by_label("FirstName from profile 2: Jonathan").check()
     page.get_by_role("button", name="Merge into the main profile").click()
     page.wait_for_url("**merged=**")
