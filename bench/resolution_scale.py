@@ -261,7 +261,7 @@ def bench(backend: str, profiles: int, count: int) -> None:
             target = 30.0 if profiles <= 100_000 else 180.0
             stages = ", ".join(f"{name} at {at:.1f} s" for name, at in job["stages"].items())
             print(
-                f"{backend}: job on {profiles:,} profiles: {job['status']}, "
+                f"{backend}: job on {loaded:,} profiles: {job['status']}, "
                 f"{job['seconds']:.1f} s (target <= {target:.0f} s; {job['cpu_seconds']:.1f} s "
                 f"CPU, load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores), "
                 f"{job['reviewed']:,} reviewed, {job['matches']:,} matches; stages: {stages}"
@@ -280,7 +280,7 @@ def bench(backend: str, profiles: int, count: int) -> None:
             if count:
                 rt = realtime(url, root, domain_id, count)
                 print(
-                    f"{backend}: real-time, {count} new profiles in a {profiles:,}-profile domain "
+                    f"{backend}: real-time, {count} new profiles in a {loaded:,}-profile domain "
                     f"(keys of the domain stored first in {rt['indexed_seconds']:.1f} s): "
                     f"per profile p50 {rt['p50_ms']:.2f} ms, p99 {rt['p99_ms']:.2f} ms "
                     f"(target p99 <= 5 ms); floor (primary-key look-up of its "
