@@ -21,6 +21,7 @@ from typing import IO, Any
 
 import click
 
+from openprofiles.cli._database import open_database
 from openprofiles.cli._readers import FORMATS, InputError, count_lines, format_for, read_records
 from openprofiles.cli.import_run import RejectReport, Summary, quiet_gc, run_import
 from openprofiles.cli.import_sinks import ImportStopped, LocalSink, RemoteSink, Sink
@@ -55,23 +56,10 @@ def _local_sink(
     domain: str,
     object_type: str,
 ) -> LocalSink:
-    from openprofiles.config import load_settings
     from openprofiles.services.container import Services
     from openprofiles.storage.bulk import prepare_bulk_writes
-    from openprofiles.storage.database import Database
 
-    settings = load_settings({"data_dir": data_dir, "database_url": database_url})
-    if not settings.database_url and not (settings.data_dir / "openprofiles.db").exists():
-        raise click.UsageError(
-            f"{settings.data_dir} holds no openprofiles database: give the --data-dir of a "
-            "server (`openprofiles serve --data-dir DIR`) or a --database-url"
-        )
-    from sqlalchemy.exc import SQLAlchemyError
-
-    try:
-        database = Database.open(settings.effective_database_url)
-    except (SQLAlchemyError, ValueError) as exc:
-        raise click.UsageError(f"cannot open the database: {exc}") from exc
+    settings, database = open_database(data_dir, database_url)
     stack.callback(database.close)
     bulk = prepare_bulk_writes(database)
     stack.callback(bulk.close)

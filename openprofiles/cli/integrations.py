@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 
 import click
 
+from openprofiles.cli._database import open_database
 from openprofiles.context import Caller
 
 
@@ -47,22 +48,9 @@ def _options(fn: Any) -> Any:
 
 
 def _services(stack: ExitStack, data_dir: Path | None, database_url: str | None) -> Any:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from openprofiles.config import load_settings
     from openprofiles.services.container import Services
-    from openprofiles.storage.database import Database
 
-    settings = load_settings({"data_dir": data_dir, "database_url": database_url})
-    if not settings.database_url and not (settings.data_dir / "openprofiles.db").exists():
-        raise click.UsageError(
-            f"{settings.data_dir} holds no openprofiles database: give the --data-dir of a "
-            "server (`openprofiles serve --data-dir DIR`) or a --database-url"
-        )
-    try:
-        database = Database.open(settings.effective_database_url)
-    except (SQLAlchemyError, ValueError) as exc:
-        raise click.UsageError(f"cannot open the database: {exc}") from exc
+    settings, database = open_database(data_dir, database_url)
     stack.callback(database.close)
     return Services(database, settings)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from openprofiles.cli._database import open_database
 from openprofiles.context import Caller
 
 
@@ -69,13 +70,9 @@ def resolve_command(
     Exit status: 0 when the job completed, 1 when it ended PARTIAL_SUCCESS or FAILED, 2 on
     usage errors.
     """
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from openprofiles.config import load_settings
     from openprofiles.errors import ServiceError
     from openprofiles.services.container import Services
     from openprofiles.services.jobs import FROM_CLI
-    from openprofiles.storage.database import Database
     from openprofiles.worker.export import S3Exporter
     from openprofiles.worker.resolution_jobs import JobRunner
 
@@ -83,16 +80,7 @@ def resolve_command(
         raise click.UsageError("give --data-dir or --database-url, not both")
     if not (account.isdigit() and len(account) == 12):
         raise click.BadParameter("must be 12 digits", param_hint="--account")
-    settings = load_settings({"data_dir": data_dir, "database_url": database_url})
-    if not settings.database_url and not (settings.data_dir / "openprofiles.db").exists():
-        raise click.UsageError(
-            f"{settings.data_dir} holds no openprofiles database: give the --data-dir of a "
-            "server (`openprofiles serve --data-dir DIR`) or a --database-url"
-        )
-    try:
-        database = Database.open(settings.effective_database_url)
-    except (SQLAlchemyError, ValueError) as exc:
-        raise click.UsageError(f"cannot open the database: {exc}") from exc
+    settings, database = open_database(data_dir, database_url)
     started = time.monotonic()
     try:
         services = Services(database, settings)
